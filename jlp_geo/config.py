@@ -14,7 +14,7 @@ from typing import Any
 import yaml
 
 from .crs import _as_crs, require_projected
-from .errors import ProfileError
+from .errors import CRSError, ProfileError
 from .settings import get_settings
 
 ADMINISTRATIONS = ("district", "high_tech_zone")
@@ -132,10 +132,12 @@ def load_profile(path: str | Path | None = None, analysis_crs: str | None = None
     crs_block = raw.get("crs") or {}
     storage = _need(crs_block, "storage", f"{w}: crs")
     analysis = analysis_crs or _need(crs_block, "analysis", f"{w}: crs")
-    _as_crs(storage)
-    if not _as_crs(storage).is_geographic:
-        raise ProfileError(f"storage CRS {storage} must be geographic (EPSG:4490)", where=f"{w}: crs.storage")
-    require_projected(analysis, where=f"{w}: crs.analysis")
+    try:
+        if not _as_crs(storage).is_geographic:
+            raise ProfileError(f"storage CRS {storage} must be geographic (EPSG:4490)", where=f"{w}: crs.storage")
+        require_projected(analysis, where=f"{w}: crs.analysis" if not analysis_crs else "--analysis-crs")
+    except CRSError as exc:
+        raise ProfileError(exc.what, where=exc.where, fix=exc.fix) from exc
 
     boundary = _need(raw, "boundary", w, dict)
     if boundary.get("source") not in ("cnmaps", "file"):
