@@ -8,7 +8,9 @@ registry's published sha512 integrity before anything is copied.  The script the
 * copies the few files the maps need, plus each package's licence text;
 * rewrites every ``url(...)`` in the CSS that points at a file of the package
   into a ``data:`` URI, so no stylesheet fetches anything (IE-only
-  ``behavior: url(#default#VML)`` declarations are dropped);
+  ``behavior: url(#default#VML)`` declarations are dropped, and Leaflet's
+  ``.leaflet-default-icon-path`` probe image becomes ``none``: the shim below
+  sets the marker images directly);
 * strips ``//# sourceMappingURL=`` comments (a map opened from disk must not try
   to load ``*.map`` siblings);
 * writes ``leaflet/default-icon.js``, a shim that gives ``L.Icon.Default`` its
@@ -112,6 +114,9 @@ def _inline_css(css: str, base: Path) -> str:
             return m.group(0)
         if re.match(r"^([a-z]+:)?//", target):
             raise SystemExit(f"external url() in CSS: {target}")
+        if target.endswith("marker-icon.png"):
+            # only read by L.Icon.Default._detectIconPath; default-icon.js sets the path instead
+            return "none"
         return f'url("{_data_uri(base / target)}")'
 
     return _URL_RE.sub(repl, css)

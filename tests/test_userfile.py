@@ -63,8 +63,8 @@ def test_invalid_geometry_repaired_with_note(tmp_path):
     gdf.to_file(tmp_path / "v.gpkg")
     got = read_user_layer(tmp_path / "v.gpkg", what="--townships", required=())
     assert got.geometry.is_valid.all()
-    # make_valid keeps both lobes of the bow-tie: two triangles of 0.01 x 0.01 / 4 deg² each
-    assert got.geometry.iloc[0].area == pytest.approx(2 * 0.01 * 0.01 / 4, rel=1e-6)
+    # make_valid keeps both lobes of the bow-tie: two triangles, base 0.02 deg, height 0.01 deg
+    assert got.geometry.iloc[0].area == pytest.approx(2 * (0.02 * 0.01 / 2), rel=1e-6)
     assert len(got.attrs["repair_notes"]) == 1 and "feature 1" in got.attrs["repair_notes"][0]
     assert "Self-intersection" in got.attrs["repair_notes"][0]
 
