@@ -226,10 +226,9 @@ def sample_dem(path: str | Path, xs: np.ndarray, ys: np.ndarray, crs: object, ba
                 "the DEM has no coordinate reference system", where=str(path), fix="save the GeoTIFF with its CRS"
             )
         px, py = _transform_xy(xs, ys, crs, ds.crs)
-        inv = ~ds.transform
-        col_f, row_f = inv * (px, py)  # fractional pixel coordinates (corner origin)
-        col_f = np.asarray(col_f, dtype=float)
-        row_f = np.asarray(row_f, dtype=float)
+        inv = ~ds.transform  # fractional pixel coordinates (corner origin)
+        col_f = inv.a * px + inv.b * py + inv.c
+        row_f = inv.d * px + inv.e * py + inv.f
         inside = (col_f >= 0) & (col_f <= ds.width) & (row_f >= 0) & (row_f <= ds.height) & np.isfinite(col_f)
         if not inside.any():
             return out
@@ -389,7 +388,7 @@ class WalkNetwork:
                 "elevator": self.elevator,
             }
         )
-        return finish_layer(df, geometry=geoms, crs=self.crs, layer="walk_edges")
+        return finish_layer(gpd.GeoDataFrame(df, geometry=geoms, crs=self.crs), layer="walk_edges")
 
     def nodes_gdf(self) -> gpd.GeoDataFrame:
         """The network nodes as points in EPSG:4490.

@@ -106,8 +106,9 @@ def build_plan_layers(
     }
     d = district.iloc[0]
     notes.append(
-        f"区界 District polygon: {d['area_km2']:.2f} km² from cnmaps vs official {profile.official_area_km2} km² "
-        f"({d['area_km2'] - profile.official_area_km2:+.2f} km²)."
+        f"区界 District polygon (cnmaps): {d['area_km2_ellipsoid']:.2f} km² on the ellipsoid "
+        f"({d['area_km2']:.2f} km² in {profile.analysis_crs}) vs official {profile.official_area_km2} km²: "
+        f"{d['area_diff_km2']:+.2f} km² ({d['area_diff_pct']:+.2f}%)."
     )
     if bool(towns["is_schematic"].any()):
         notes.append(

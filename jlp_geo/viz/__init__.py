@@ -1,0 +1,21 @@
+"""Offline interactive maps (folium/Leaflet): the only place that goes to EPSG:4326 for display.
+
+* :func:`render_offline` / :func:`save_map` -- one self-contained HTML page, every
+  script and stylesheet inline (vendored in ``assets/``, see ``assets/README.md``);
+* :func:`escape_text` -- untrusted text made safe for HTML and JS strings/template literals;
+* :func:`build_atlas` -- the planning atlas of all plan layers.
+"""
+
+from .atlas import atlas_map, build_atlas
+from .escape import escape_text, popup_html
+from .offline import external_references, render_offline, save_map
+
+__all__ = [
+    "atlas_map",
+    "build_atlas",
+    "escape_text",
+    "external_references",
+    "popup_html",
+    "render_offline",
+    "save_map",
+]
