@@ -202,8 +202,16 @@ def build(out_dir: Path) -> dict:
     return manifest
 
 
+#: Hand-written files kept beside the generated ones.
+HAND_WRITTEN = {"README.md"}
+
+
 def _tree(path: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(path)): p.read_bytes() for p in sorted(path.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(path)): p.read_bytes()
+        for p in sorted(path.rglob("*"))
+        if p.is_file() and str(p.relative_to(path)) not in HAND_WRITTEN
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -218,8 +226,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"wrote {ASSETS_DIR}")
         return 0
     with tempfile.TemporaryDirectory() as tmp:
-        fresh = build(Path(tmp) / "assets")
-        del fresh
+        build(Path(tmp) / "assets")
         a, b = _tree(Path(tmp) / "assets"), _tree(ASSETS_DIR)
         if a != b:
             diff = sorted(set(a) ^ set(b)) + sorted(k for k in set(a) & set(b) if a[k] != b[k])

@@ -1,0 +1,86 @@
+"""End to end: `jlp-geo build` on the embedded data, and failures that write nothing."""
+
+import sqlite3
+
+import geopandas as gpd
+import pandas as pd
+import pyogrio
+import pytest
+import shapely
+
+from jlp_geo.cli import main
+from jlp_geo.io import read_gpkg_info
+
+LAYERS = ["district", "townships", "clusters", "parks", "waste_facilities", "transport_projects", "urban_rail_existing"]
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    out = tmp_path_factory.mktemp("out")
+    assert main(["build", "--out", str(out)]) == 0
+    return out
+
+
+def test_geopackage_layers_styles_crs_counts(built):
+    gpkg = built / "jiulongpo.gpkg"
+    info = read_gpkg_info(gpkg)
+    assert info["user_version"] == 10200  # GPKG 1.2
+    assert info["layers"] == LAYERS
+    assert set(info["srs"].values()) == {4490}
+    assert info["styles"] == {name: 1 for name in LAYERS}
+    counts = {name: len(pyogrio.read_dataframe(gpkg, layer=name)) for name in LAYERS}
+    # 1 district, 19 镇街, 4 clusters + 高新区 unit, 13 parks + 2 context parks, 4 planned + 新启
+    assert counts["district"] == 1 and counts["townships"] == 19 and counts["clusters"] == 5
+    assert counts["parks"] == 15 and counts["waste_facilities"] == 5 and counts["urban_rail_existing"] == 6
+    towns = pyogrio.read_dataframe(gpkg, layer="townships")
+    assert towns["label_zh"].str.endswith("（示意）").all()
+    metadata = "\n".join(info["metadata"])
+    assert "示意" in metadata and "ODbL" in metadata and "312" in metadata and "326" in metadata
+    with sqlite3.connect(gpkg) as con:
+        desc = dict(con.execute("SELECT table_name, description FROM gpkg_contents"))
+    assert desc["townships"].startswith("镇街")
+
+
+def test_tables_have_bom_and_chinese_headers(built):
+    tables = sorted(p.stem for p in (built / "tables").glob("*.csv"))
+    assert set(LAYERS) <= set(tables)
+    assert {"waste_forecast", "waste_targets", "transport_items"} <= set(tables)
+    raw = (built / "tables" / "waste_facilities.csv").read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    df = pd.read_csv(built / "tables" / "waste_facilities.csv", encoding="utf-8-sig")
+    assert "名称" in df.columns and len(df) == 5
+    parks = pd.read_csv(built / "tables" / "parks.csv", encoding="utf-8-sig")
+    assert len(parks) == 15  # unplaced parks are listed in the table
+
+
+def test_atlas_written_offline(built):
+    html = (built / "maps" / "atlas.html").read_text(encoding="utf-8")
+    assert '<script src="http' not in html and '<link href="http' not in html
+    assert "岩洞湾" in html and "示意" in html
+    assert not [p for p in built.rglob(".*")]  # no staging or temp files left
+
+
+def test_bad_input_writes_nothing(tmp_path, capsys):
+    out = tmp_path / "out"
+    bad = tmp_path / "towns.shp"
+    gpd.GeoDataFrame({"name_zh": ["杨家坪街道"]}, geometry=[shapely.box(106.5, 29.5, 106.51, 29.51)], crs="EPSG:4490").to_file(bad)
+    bad.with_suffix(".prj").unlink()
+    assert main(["build", "--out", str(out), "--townships", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert "no .prj" in err and "towns.shp" in err and "what to do" in err
+    assert not out.exists() or not any(out.iterdir())
+
+
+def test_user_file_replaces_layer_with_gcj02(tmp_path):
+    from jlp_geo.crs import wgs84_to_gcj02
+
+    lon, lat = wgs84_to_gcj02(106.443, 29.478)
+    f = tmp_path / "waste.geojson"
+    gpd.GeoDataFrame({"name_zh": ["华岩装修垃圾分选场"], "name_en": ["Huayan sorting"]},
+                     geometry=[shapely.Point(lon, lat)], crs="EPSG:4326").to_file(f)
+    out = tmp_path / "out"
+    assert main(["build", "--out", str(out), "--waste-facilities", str(f), "--input-crs", "gcj02"]) == 0
+    got = pyogrio.read_dataframe(out / "jiulongpo.gpkg", layer="waste_facilities")
+    assert len(got) == 1
+    assert got.geometry.iloc[0].x == pytest.approx(106.443, abs=1e-6) and got.geometry.iloc[0].y == pytest.approx(29.478, abs=1e-6)
+    assert "waste.geojson" in got["source"].iloc[0]
