@@ -151,3 +151,12 @@ def wgs84_to_gcj02(lon: float, lat: float) -> tuple[float, float]:
     """Forward GCJ-02 obfuscation for one point (used by tests); returns (lon, lat)."""
     c = prcoords.wgs_gcj((lat, lon))
     return c.lon, c.lat
+
+
+def transform_xy(xs: np.ndarray, ys: np.ndarray, src: object, dst: object) -> tuple[np.ndarray, np.ndarray]:
+    """Reproject coordinate arrays (x = lon/easting, y = lat/northing) from *src* to *dst*."""
+    from pyproj import Transformer
+
+    t = Transformer.from_crs(_as_crs(src), _as_crs(dst), always_xy=True)
+    x2, y2 = t.transform(np.asarray(xs, dtype=float), np.asarray(ys, dtype=float))
+    return np.asarray(x2, dtype=float), np.asarray(y2, dtype=float)

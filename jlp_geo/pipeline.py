@@ -125,6 +125,7 @@ def build_plan_layers(
             notes.append(f"规划内部矛盾 Plan conflict — {row['name_zh']}: {row.get('conflict_note', '')}")
 
     tables = {
+        "waste_figures": waste.waste_figures_table(profile),
         "waste_forecast": waste.waste_forecast_table(profile),
         "waste_targets": waste.waste_targets_table(profile),
         "transport_items": transport.transport_items_table(profile),
@@ -135,6 +136,7 @@ def build_plan_layers(
         "district": getattr(admin, "COLUMNS_ZH", {}),
         "parks": getattr(parks, "COLUMNS_ZH", {}),
         "waste_facilities": getattr(waste, "COLUMNS_ZH", {}),
+        "waste_figures": getattr(waste, "COLUMNS_ZH", {}),
         "waste_forecast": getattr(waste, "COLUMNS_ZH", {}),
         "waste_targets": getattr(waste, "COLUMNS_ZH", {}),
         "transport_projects": getattr(transport, "COLUMNS_ZH", {}),

@@ -1,0 +1,411 @@
+"""15分钟高品质生活服务圈: who can walk to which everyday service, and who cannot.
+
+This module runs the whole coverage analysis on top of the stage modules:
+OSM data (:mod:`jlp_geo.sources.osm`) → walk network (:mod:`jlp_geo.network`) →
+services by category (:mod:`jlp_geo.layers.services`) → one multi-source
+shortest-path run per category and metric (:mod:`jlp_geo.coverage`) →
+population weights (:mod:`jlp_geo.population`) → shares per 镇街, 组团, H3 hex
+and for the whole area, and service areas.
+
+Two rules are reported for every category:
+
+* **distance rule** — network metres to the nearest service ≤ the category's
+  radius (``radius_m`` in ``layers/service_categories.csv``; categories without
+  a radius report distances only);
+* **time rule** — walking minutes ≤ the category's life-circle level (5/10/15),
+  at the stated speed, hill-aware when a DEM is given.
+
+A node is *covered for all basic categories* when it is covered for every
+category flagged ``basic`` in the table.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from .config import Profile
+from .coverage import CoverageWarning, nearest_by_category, service_area, snap_points
+from .crs import to_analysis, transform_xy
+from .errors import MissingInputError
+from .layers._common import finish_layer
+from .layers.services import Category, extract_services, load_categories, service_access_points, service_summary
+from .network import DEFAULT_SPEED_M_PER_MIN, WalkNetwork, build_walk_network
+from .population import PopulationWeights, coverage_shares, from_raster, unweighted
+from .settings import get_settings
+from .sources.osm import OsmData, read_osm_file
+
+BASIC = "basic_all"
+BASIC_ZH = "全部基本服务"
+RULES = {"time": "时间标准 (分钟)", "dist": "距离标准 (米)"}
+DEFAULT_H3_RESOLUTION = 9
+DEFAULT_SNAP_M = 200.0
+DEFAULT_MIN_COMPONENT = 50
+
+
+@dataclass
+class CoverageResult:
+    """Everything the coverage analysis computed (layers in EPSG:4490, tables as DataFrames)."""
+
+    network: WalkNetwork
+    categories: list[Category]
+    services: gpd.GeoDataFrame
+    service_summary: pd.DataFrame
+    nodes: gpd.GeoDataFrame
+    population: PopulationWeights
+    by_township: gpd.GeoDataFrame | None
+    by_cluster: gpd.GeoDataFrame | None
+    by_hex: gpd.GeoDataFrame
+    whole_area: pd.DataFrame
+    isochrones: gpd.GeoDataFrame
+    notes: list[str] = field(default_factory=list)
+    provenance: dict[str, str] = field(default_factory=dict)
+
+    def layers(self) -> dict[str, gpd.GeoDataFrame]:
+        """The GeoPackage layers, in order."""
+        out = {
+            "walk_edges": self.network.edges_gdf(),
+            "services": finish_layer(self.services, layer="services"),
+            "access_nodes": self.nodes,
+            "coverage_hex": self.by_hex,
+        }
+        if self.by_township is not None:
+            out["coverage_townships"] = self.by_township
+        if self.by_cluster is not None:
+            out["coverage_clusters"] = self.by_cluster
+        out["isochrones"] = self.isochrones
+        return out
+
+
+def _covered(costs: pd.DataFrame, limits: dict[str, float | None]) -> pd.DataFrame:
+    """Boolean coverage per node and category; NaN-free (unreachable = not covered)."""
+    out = {}
+    for cat, limit in limits.items():
+        if limit is None:
+            continue
+        out[cat] = costs[cat].to_numpy() <= limit
+    return pd.DataFrame(out, index=costs.index)
+
+
+def _share_table(
+    weights: np.ndarray,
+    covered: dict[str, pd.DataFrame],
+    groups: np.ndarray | None,
+) -> pd.DataFrame:
+    """Wide table: population and share per rule and category for each group."""
+    frames = []
+    pop = None
+    for rule, cov in covered.items():
+        for cat in cov.columns:
+            s = coverage_shares(weights, cov[cat].to_numpy(), groups)
+            if pop is None:
+                pop = s["population"]
+            frames.append(s["share"].rename(f"share_{rule}_{cat}"))
+    out = pd.concat([pop.rename("population")] + frames, axis=1) if pop is not None else pd.DataFrame()
+    return out
+
+
+def _lonlat(network: WalkNetwork) -> tuple[np.ndarray, np.ndarray]:
+    return transform_xy(network.x, network.y, network.crs, get_settings().storage_crs)
+
+
+def _hex_layer(network: WalkNetwork, weights: np.ndarray, covered: dict[str, pd.DataFrame], resolution: int) -> gpd.GeoDataFrame:
+    import h3
+
+    lon, lat = _lonlat(network)
+    cells = np.array([h3.latlng_to_cell(la, lo, resolution) for lo, la in zip(lon, lat)])
+    table = _share_table(weights, covered, cells)
+    table["n_nodes"] = pd.Series(cells).value_counts().reindex(table.index).to_numpy()
+    polys = [shapely.Polygon([(lng, la) for la, lng in h3.cell_to_boundary(c)]) for c in table.index]
+    table = table.reset_index().rename(columns={"group": "h3_cell"})
+    table.insert(0, "name_zh", [f"H3 {c}" for c in table["h3_cell"]])
+    table.insert(1, "name_en", table["h3_cell"])
+    table.insert(2, "source", f"H3 resolution {resolution} hexagons over the walk network")
+    table.insert(3, "precision", "surveyed")
+    return finish_layer(table, polys, crs=get_settings().storage_crs, layer="coverage_hex")
+
+
+def _group_nodes(network: WalkNetwork, polygons: gpd.GeoDataFrame, key: str) -> np.ndarray:
+    """Label each node with the *key* of the polygon containing it (None outside all)."""
+    poly = to_analysis(polygons[[key, polygons.geometry.name]], network.crs).reset_index(drop=True)
+    pts = gpd.GeoDataFrame(geometry=gpd.points_from_xy(network.x, network.y), crs=network.crs)
+    joined = gpd.sjoin(pts, poly, how="left", predicate="within")
+    joined = joined[~joined.index.duplicated(keep="first")]
+    return joined[key].to_numpy(dtype=object)
+
+
+def _polygon_layer(
+    polygons: gpd.GeoDataFrame,
+    key: str,
+    table: pd.DataFrame,
+    layer: str,
+    keep: list[str],
+    note: str,
+) -> gpd.GeoDataFrame:
+    table = table.reset_index().rename(columns={"group": key})
+    base = polygons[[c for c in keep if c in polygons.columns] + [polygons.geometry.name]].copy()
+    merged = base.merge(table, on=key, how="left")
+    merged["population"] = merged["population"].fillna(0.0)
+    merged["coverage_note"] = note
+    return finish_layer(merged, layer=layer)
+
+
+def analyse_coverage(
+    osm: OsmData,
+    *,
+    categories: list[Category] | None = None,
+    townships: gpd.GeoDataFrame | None = None,
+    clusters: gpd.GeoDataFrame | None = None,
+    population: str | Path | None = None,
+    dem: str | Path | None = None,
+    speed_m_per_min: float = DEFAULT_SPEED_M_PER_MIN,
+    analysis_crs: str | None = None,
+    h3_resolution: int = DEFAULT_H3_RESOLUTION,
+    snap_max_m: float = DEFAULT_SNAP_M,
+    min_component_size: int = DEFAULT_MIN_COMPONENT,
+    study_area: shapely.Geometry | None = None,
+) -> CoverageResult:
+    """Run the 15-minute coverage analysis on OSM data already read (any channel).
+
+    Parameters
+    ----------
+    osm
+        Canonical OSM data (from a PBF/XML file or Overpass).
+    categories
+        Service categories (default: ``layers/service_categories.csv``).
+    townships, clusters
+        Optional 镇街 / 组团 polygons (``name_zh``) for the per-unit tables.
+    population
+        Population GeoTIFF (WorldPop/GHSL); without it, shares are of network nodes.
+    dem
+        Elevation GeoTIFF for hill-aware (Tobler) walking times.
+    speed_m_per_min
+        Level-ground walking speed (default 60 m/min).
+    analysis_crs
+        Metric CRS (default: settings, EPSG:4544).
+    h3_resolution
+        H3 resolution of the hex layer (9 ≈ 0.1 km² cells).
+    snap_max_m
+        Services farther than this from the network are flagged and not used.
+    min_component_size
+        Services snap only to network parts with at least this many nodes, so a
+        service on an isolated footway fragment does not serve nobody.
+    study_area
+        Polygon (analysis CRS) restricting population cells; None = the data's extent.
+
+    Returns
+    -------
+    CoverageResult
+    """
+    crs = analysis_crs or get_settings().analysis_crs
+    categories = categories or load_categories()
+    notes: list[str] = []
+    network = build_walk_network(
+        osm.nodes, osm.ways, crs=crs, speed_m_per_min=speed_m_per_min, dem=dem, source=osm.provenance
+    )
+    if network.n_nodes == 0:
+        raise MissingInputError("the OSM data holds no walkable ways", where=osm.source, fix="check the extract covers the study area")
+    notes.append(
+        f"步行网络 Walk network: {network.n_nodes:,} nodes, {network.n_edges // 2:,} segments; "
+        f"speed {speed_m_per_min:g} m/min on level ground"
+        + ("; hill-aware (Tobler) times from the DEM" if dem else "; no DEM given: times ignore slopes")
+    )
+    small = int((network.component_size < min_component_size).sum())
+    if small:
+        notes.append(f"{small:,} nodes lie in network parts with < {min_component_size} nodes (disconnected fragments); they are kept and usually reach no service")
+
+    services = extract_services(osm, categories, crs=crs)
+    summary = service_summary(services, categories)
+    access = service_access_points(services)
+    snapped = snap_points(network, access.geometry.x.to_numpy(), access.geometry.y.to_numpy(), snap_max_m, min_component_size=min_component_size)
+    access = access.assign(node=snapped["node"].to_numpy(), snap_dist_m=snapped["dist_m"].to_numpy(), off_network=snapped["off_network"].to_numpy())
+    off_services = access.groupby("service_index")["off_network"].all()
+    services = services.assign(off_network=off_services.reindex(services.index).fillna(True).to_numpy() & services.get("included", True))
+    n_off = int(services["off_network"].sum())
+    if n_off:
+        notes.append(f"{n_off} service(s) lie more than {snap_max_m:g} m from the walk network: flagged off_network and not used")
+
+    sources = {c.id: np.unique(access.loc[(access["category"] == c.id) & ~access["off_network"], "node"].to_numpy()) for c in categories}
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", CoverageWarning)
+        dist = nearest_by_category(network, sources, metric="length")
+        time_s = nearest_by_category(network, sources, metric="time")
+    empty = [c.name_zh + f" ({c.id})" for c in categories if sources[c.id].size == 0]
+    if empty:
+        notes.append("没有找到服务设施 No service found for: " + "、".join(empty) + " — every resident counts as not covered for them")
+    del caught
+    time_min = time_s / 60.0
+
+    dist_limits = {c.id: c.radius_m for c in categories}
+    time_limits = {c.id: float(c.level_min) for c in categories}
+    covered = {"time": _covered(time_min, time_limits), "dist": _covered(dist, dist_limits)}
+    basic = [c.id for c in categories if c.basic]
+    for rule, cov in covered.items():
+        cols = [b for b in basic if b in cov.columns]
+        cov[BASIC] = cov[cols].all(axis=1) if cols else False
+
+    # population
+    if population is not None:
+        pop = from_raster(population, network.x, network.y, crs, area=study_area)
+    else:
+        pop = unweighted(network.n_nodes)
+    notes.extend(pop.notes)
+
+    # per-node layer
+    node_cols: dict[str, Any] = {
+        "node": np.arange(network.n_nodes),
+        "osm_node_id": network.node_ids,
+        "component": network.component,
+        "component_size": network.component_size,
+        "population": pop.weights,
+    }
+    for c in categories:
+        d = dist[c.id].to_numpy()
+        t = time_min[c.id].to_numpy()
+        node_cols[f"dist_m_{c.id}"] = np.where(np.isfinite(d), np.round(d, 1), np.nan)
+        node_cols[f"time_min_{c.id}"] = np.where(np.isfinite(t), np.round(t, 2), np.nan)
+    node_cols[f"covered_time_{BASIC}"] = covered["time"][BASIC].to_numpy()
+    node_cols[f"covered_dist_{BASIC}"] = covered["dist"][BASIC].to_numpy()
+    nodes = gpd.GeoDataFrame(
+        pd.DataFrame(node_cols).assign(
+            name_zh=None, name_en=None, source=network.source, precision="surveyed", uncertainty_m=np.nan
+        ),
+        geometry=gpd.points_from_xy(network.x, network.y),
+        crs=network.crs,
+    )
+    nodes = finish_layer(nodes, layer="access_nodes")
+
+    # aggregation
+    whole = _share_table(pop.weights, covered, None)
+    whole.index = ["全域 whole area"]
+    by_hex = _hex_layer(network, pop.weights, covered, h3_resolution)
+    by_town = by_cluster = None
+    if townships is not None:
+        labels = _group_nodes(network, townships, "name_zh")
+        table = _share_table(pop.weights, covered, labels)
+        schematic = bool(townships.get("is_schematic", pd.Series([False])).any())
+        note = "镇街边界为示意 (approximate boundaries)" if schematic else "镇街 boundaries as given"
+        by_town = _polygon_layer(townships, "name_zh", table, "coverage_townships", ["name_zh", "name_en", "code", "cluster", "precision", "source", "uncertainty_m"], note)
+        if clusters is not None and "cluster" in townships.columns:
+            cl_of = dict(zip(townships["name_zh"], townships["cluster"].fillna(clusters["name_zh"].iloc[-1])))
+            cl_labels = np.array([cl_of.get(x) if x is not None else None for x in labels], dtype=object)
+            ctable = _share_table(pop.weights, covered, cl_labels)
+            by_cluster = _polygon_layer(clusters, "name_zh", ctable, "coverage_clusters", ["name_zh", "name_en", "precision", "source", "uncertainty_m"], note)
+        outside = int(sum(x is None or (isinstance(x, float) and np.isnan(x)) for x in labels))
+        if outside:
+            notes.append(f"{outside:,} network nodes lie outside every 镇街 polygon (extract beyond the district): in the hex and whole-area figures only")
+
+    # service areas (isochrones) by the time rule, from reachable edges with partial edges
+    iso_rows, iso_geoms = [], []
+    for c in categories:
+        if sources[c.id].size == 0:
+            continue
+        geom = service_area(network, time_s[c.id].to_numpy(), c.level_min * 60.0, metric="time")
+        iso_rows.append({
+            "name_zh": f"{c.name_zh} {c.level_min}分钟服务范围",
+            "name_en": f"{c.name_en} {c.level_min}-minute service area",
+            "source": f"walk network ({network.source}); services from OpenStreetMap",
+            "precision": "surveyed",
+            "category": c.id,
+            "category_zh": c.name_zh,
+            "minutes": c.level_min,
+            "area_km2": round(geom.area / 1e6, 4) if geom is not None else 0.0,
+        })
+        iso_geoms.append(geom if geom is not None and not geom.is_empty else None)
+    isochrones = finish_layer(iso_rows, iso_geoms, crs=network.crs, layer="isochrones") if iso_rows else finish_layer(
+        gpd.GeoDataFrame(columns=["name_zh", "name_en", "source", "precision", "category", "minutes"], geometry=[], crs=network.crs), layer="isochrones")
+
+    services_out = services.copy()
+    provenance = {
+        "osm": osm.provenance,
+        "population": pop.label,
+        "speed_m_per_min": f"{speed_m_per_min:g}",
+        "dem": str(dem) if dem else "none (flat)",
+        "categories": "layers/service_categories.csv (GB 50180-2018 radii where verified; see column verified)",
+    }
+    return CoverageResult(
+        network=network,
+        categories=categories,
+        services=services_out,
+        service_summary=summary,
+        nodes=nodes,
+        population=pop,
+        by_township=by_town,
+        by_cluster=by_cluster,
+        by_hex=by_hex,
+        whole_area=whole,
+        isochrones=isochrones,
+        notes=notes,
+        provenance=provenance,
+    )
+
+
+def coverage_from_file(
+    osm_path: str | Path,
+    *,
+    boundary: gpd.GeoDataFrame | None = None,
+    profile: Profile | None = None,
+    townships: gpd.GeoDataFrame | None = None,
+    clusters: gpd.GeoDataFrame | None = None,
+    **kwargs: Any,
+) -> CoverageResult:
+    """Read an ``.osm.pbf`` / ``.osm`` file (clipped to *boundary* if given) and run :func:`analyse_coverage`."""
+    polygon = None
+    study_area = None
+    if boundary is not None:
+        from .crs import to_storage
+
+        polygon = to_storage(boundary).geometry.union_all()
+        study_area = to_analysis(boundary, kwargs.get("analysis_crs")).geometry.union_all()
+    osm = read_osm_file(osm_path, polygon=polygon)
+    return analyse_coverage(osm, townships=townships, clusters=clusters, study_area=study_area, **kwargs)
+
+
+def long_table(result: CoverageResult) -> pd.DataFrame:
+    """Long table: one row per unit × category × rule with population, covered population and share."""
+    names = {c.id: c.name_zh for c in result.categories} | {BASIC: BASIC_ZH}
+    limits = {c.id: (c.level_min, c.radius_m) for c in result.categories}
+    frames = []
+    units: list[tuple[str, pd.DataFrame]] = [("全域 whole area", result.whole_area)]
+    if result.by_cluster is not None:
+        units.append(("组团 cluster", pd.DataFrame(result.by_cluster.drop(columns="geometry")).set_index("name_zh")))
+    if result.by_township is not None:
+        units.append(("镇街 township", pd.DataFrame(result.by_township.drop(columns="geometry")).set_index("name_zh")))
+    for level, table in units:
+        for col in [c for c in table.columns if c.startswith("share_")]:
+            _, rule, cat = col.split("_", 2)
+            threshold = "" if cat == BASIC else (f"{limits[cat][0]} min" if rule == "time" else f"{limits[cat][1]:g} m")
+            frames.append(pd.DataFrame({
+                "unit_level": level,
+                "unit": table.index,
+                "category": cat,
+                "category_zh": names.get(cat, cat),
+                "rule": RULES[rule],
+                "threshold": threshold,
+                "population": table["population"].to_numpy(),
+                "share": table[col].to_numpy(),
+            }))
+    out = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+    out["population_basis"] = result.population.label
+    return out
+
+
+HEADERS_ZH = {
+    "unit_level": "统计单元层级",
+    "unit": "统计单元",
+    "category": "服务类别 category",
+    "category_zh": "服务类别",
+    "rule": "标准",
+    "threshold": "阈值",
+    "population": "人口(或节点数) population",
+    "share": "覆盖率 share",
+    "population_basis": "人口口径",
+    "n_found": "设施数量",
+}
