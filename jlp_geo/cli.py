@@ -18,6 +18,8 @@ from .errors import JlpGeoError
 
 EPILOG = """examples:
   jlp-geo build --out out
+  jlp-geo build --out out --osm chongqing-latest.osm.pbf --population chn_ppp_2020_constrained.tif --dem dem.tif
+  jlp-geo coverage --osm extract.osm.pbf --boundary area.gpkg --out cov
   jlp-geo build --out out --townships 镇街.gpkg --waste-facilities sites.geojson --input-crs gcj02
 
 Outputs of build: OUT/jiulongpo.gpkg (GPKG 1.2, QGIS styles), OUT/tables/*.csv
@@ -63,8 +65,46 @@ def _parser() -> argparse.ArgumentParser:
         default=os.environ.get("TIANDITU_TOKEN"),
         help="Tianditu key for the 天地图 basemap choice (default: $TIANDITU_TOKEN; none = no Tianditu)",
     )
+    _add_coverage_inputs(b, required=False)
     b.add_argument("--json", action="store_true", help="print the summary as JSON")
+
+    c = sub.add_parser(
+        "coverage",
+        help="15-minute service coverage (15分钟生活圈) from an OSM extract",
+        description="Walk network + services from OSM, nearest service per category (distance and time rules), "
+        "shares of population per 镇街/组团/H3 hex: writes OUT/coverage.gpkg, OUT/tables/coverage*.csv/.xlsx "
+        "and OUT/maps/coverage.html.",
+    )
+    _add_common(c)
+    c.add_argument("--out", type=Path, required=True, help="output folder")
+    _add_coverage_inputs(c, required=True)
+    c.add_argument("--boundary", help="study-area polygon file (default: the extent of the OSM data)")
+    c.add_argument("--input-crs", choices=["gcj02", "bd09"], default=None, help="the boundary file is in GCJ-02/BD-09")
+    c.add_argument("--tianditu-token", default=os.environ.get("TIANDITU_TOKEN"), help="Tianditu key for the basemap choice")
+
+    f = sub.add_parser(
+        "fetch",
+        help="download OSM data for the district (needs internet) into the cache",
+        description="Download OpenStreetMap data for the profile's district polygon, either from the Overpass API "
+        "(through osmnx, cached) or Geofabrik's chongqing-latest.osm.pbf, into the jlp_geo cache, where "
+        "`jlp-geo build` finds it. © OpenStreetMap contributors, ODbL 1.0.",
+    )
+    _add_common(f)
+    f.add_argument("--source", choices=["overpass", "geofabrik"], default="overpass", help="where to download from")
+    f.add_argument("--cache-dir", type=Path, default=None, help="cache folder (default: ~/.cache/jlp_geo)")
     return parser
+
+
+def _add_coverage_inputs(p: argparse.ArgumentParser, required: bool) -> None:
+    p.add_argument(
+        "--osm",
+        required=required,
+        help="OSM extract (.osm.pbf / .osm, or Overpass JSON saved by jlp-geo fetch)"
+        + ("" if required else "; without it, build uses the cached data or says coverage was skipped"),
+    )
+    p.add_argument("--population", help="population GeoTIFF (WorldPop/GHSL people per cell); default: unweighted (network nodes)")
+    p.add_argument("--dem", help="elevation GeoTIFF for hill-aware (Tobler) walking times")
+    p.add_argument("--speed", type=float, default=None, help="walking speed on level ground in m/min (default 60, from GB 50180-2018's radii)")
 
 
 def _cmd_build(args: argparse.Namespace) -> int:
@@ -80,6 +120,10 @@ def _cmd_build(args: argparse.Namespace) -> int:
         transport_file=args.transport,
         input_crs=args.input_crs,
         tianditu_token=args.tianditu_token,
+        osm=args.osm,
+        population=args.population,
+        dem=args.dem,
+        speed_m_per_min=args.speed,
     )
     summary = summarise(result)
     if args.json:
@@ -98,12 +142,72 @@ def _cmd_build(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_coverage(args: argparse.Namespace) -> int:
+    from .pipeline import run_coverage
+
+    if args.profile is not None:
+        from .config import load_profile
+
+        load_profile(args.profile)  # validate early; coverage itself needs only the OSM data
+    result, files = run_coverage(
+        args.out,
+        osm=args.osm,
+        boundary=args.boundary,
+        population=args.population,
+        dem=args.dem,
+        speed_m_per_min=args.speed,
+        analysis_crs=args.analysis_crs,
+        input_crs=args.input_crs,
+        tianditu_token=args.tianditu_token,
+    )
+    print(f"jlp-geo coverage: outputs written to {Path(args.out).resolve()}")
+    for f in files:
+        print(f"  {f.relative_to(args.out)!s:<40} {f.stat().st_size / 1024:>9.1f} KB")
+    print(f"population basis: {result.population.label}")
+    whole = result.whole_area.iloc[0]
+    print("share covered, whole area (time rule):")
+    for c in result.categories:
+        share = whole.get(f"share_time_{c.id}")
+        print(f"  {c.name_zh:<12} {c.level_min:>2} min  {share:7.1%}" if share == share else f"  {c.name_zh:<12} n/a")
+    print(f"  全部基本服务 basic_all   {whole.get('share_time_basic_all', float('nan')):7.1%}")
+    for note in result.notes:
+        print(f"  - {note}")
+    return 0
+
+
+def _cmd_fetch(args: argparse.Namespace) -> int:
+    import json
+
+    from .config import load_profile
+    from .io import atomic_path
+    from .layers.admin import build_district
+    from .settings import get_settings
+    from .sources.osm import download_geofabrik, fetch_overpass
+
+    cache = args.cache_dir or get_settings().cache_dir / "osm"
+    if args.source == "geofabrik":
+        path = download_geofabrik(cache)
+    else:
+        profile = load_profile(args.profile)
+        polygon = build_district(profile).geometry.iloc[0]
+        osm = fetch_overpass(polygon, cache_dir=args.cache_dir)
+        path = cache / "jiulongpo.overpass.json"
+        with atomic_path(path) as tmp:
+            tmp.write_text(json.dumps(osm.to_overpass_json(), ensure_ascii=False), encoding="utf-8")
+    print(f"jlp-geo fetch: OSM data saved to {path} (© OpenStreetMap contributors, ODbL 1.0); jlp-geo build will use it")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``jlp-geo`` console script."""
     args = _parser().parse_args(argv)
     try:
         if args.command == "build":
             return _cmd_build(args)
+        if args.command == "coverage":
+            return _cmd_coverage(args)
+        if args.command == "fetch":
+            return _cmd_fetch(args)
     except JlpGeoError as exc:
         print(f"jlp-geo {args.command}: error: {exc}", file=sys.stderr)
         return 2

@@ -160,3 +160,21 @@ def transform_xy(xs: np.ndarray, ys: np.ndarray, src: object, dst: object) -> tu
     t = Transformer.from_crs(_as_crs(src), _as_crs(dst), always_xy=True)
     x2, y2 = t.transform(np.asarray(xs, dtype=float), np.asarray(ys, dtype=float))
     return np.asarray(x2, dtype=float), np.asarray(y2, dtype=float)
+
+
+def metric_crs_for(lon: float, lat: float, preferred: object) -> tuple[str, str | None]:
+    """Return *preferred* if its area of use contains (lon, lat), else the local UTM zone and a note.
+
+    Used when a study area lies outside the profile's metric CRS (e.g. the Helsinki
+    test extract against EPSG:4544): measuring there in CM-105E Gauss–Krüger would be wrong.
+    """
+    c = _as_crs(preferred)
+    aou = c.area_of_use
+    if aou is None or (aou.west <= lon <= aou.east and aou.south <= lat <= aou.north):
+        return c.to_string(), None
+    zone = int((lon + 180) // 6) + 1
+    epsg = (32600 if lat >= 0 else 32700) + zone
+    return (
+        f"EPSG:{epsg}",
+        f"the data (around {lon:.2f}, {lat:.2f}) lies outside {c.to_string()}'s area of use; measured in UTM zone {zone} (EPSG:{epsg}) instead",
+    )

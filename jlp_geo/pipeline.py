@@ -29,6 +29,9 @@ from .styles import style_for
 
 GPKG_NAME = "jiulongpo.gpkg"
 ATLAS_NAME = "atlas.html"
+COVERAGE_GPKG = "coverage.gpkg"
+COVERAGE_MAP = "coverage.html"
+CACHED_OSM_NAMES = ("jiulongpo.overpass.json", "chongqing-latest.osm.pbf")
 
 
 @dataclass
@@ -233,8 +236,17 @@ def build(
     transport_file: str | Path | None = None,
     input_crs: str | None = None,
     tianditu_token: str | None = None,
+    osm: str | Path | None = None,
+    population: str | Path | None = None,
+    dem: str | Path | None = None,
+    speed_m_per_min: float | None = None,
+    use_cache: bool = True,
 ) -> BuildResult:
     """Build all default outputs into *out_dir* (what ``jlp-geo build`` and ``make run`` do).
+
+    The 15-minute coverage analysis is included whenever OSM data is given
+    (*osm*) or cached by ``jlp-geo fetch``; otherwise the result says plainly
+    that it was skipped and why.
 
     Returns
     -------
@@ -251,7 +263,30 @@ def build(
         transport_file=transport_file,
         input_crs=input_crs,
     )
-    return write_outputs(plan, out_dir, profile, tianditu_token=tianditu_token)
+    osm_path = Path(osm) if osm else (cached_osm() if use_cache else None)
+    if osm_path is None:
+        plan.notes.append(
+            "15分钟生活圈覆盖分析未运行 Coverage not computed: no OSM data given (--osm FILE.osm.pbf) and none cached "
+            "(jlp-geo fetch when online, or download Geofabrik's chongqing-latest.osm.pbf)."
+        )
+    coverage = None
+    if osm_path is not None:  # computed before anything is written: bad OSM input loses nothing
+        coverage = compute_coverage(
+            osm=osm_path,
+            boundary=plan.layers["district"],
+            townships=plan.layers["townships"],
+            clusters=plan.layers["clusters"],
+            population=population,
+            dem=dem,
+            speed_m_per_min=speed_m_per_min,
+            analysis_crs=profile.analysis_crs,
+        )
+    result = write_outputs(plan, out_dir, profile, tianditu_token=tianditu_token)
+    if coverage is not None:
+        result.files.extend(write_coverage_outputs(coverage, out_dir, tianditu_token=tianditu_token))
+        result.notes.extend(coverage.notes)
+        result.counts["coverage_nodes"] = {"features": coverage.network.n_nodes, "located": coverage.network.n_nodes}
+    return result
 
 
 def summarise(result: BuildResult) -> dict[str, Any]:
@@ -264,3 +299,154 @@ def summarise(result: BuildResult) -> dict[str, Any]:
         "geopackage": read_gpkg_info(gpkg) if gpkg else None,
         "notes": result.notes,
     }
+
+
+# --------------------------------------------------------------------------- coverage (15分钟生活圈)
+
+
+def cached_osm(cache_dir: str | Path | None = None) -> Path | None:
+    """The OSM data ``jlp-geo fetch`` left in the cache, if any (Overpass JSON first, then Geofabrik PBF)."""
+    from .settings import get_settings
+
+    folder = Path(cache_dir) if cache_dir else get_settings().cache_dir / "osm"
+    for name in CACHED_OSM_NAMES:
+        if (folder / name).is_file():
+            return folder / name
+    return None
+
+
+def load_osm(path: str | Path, polygon: object | None = None):
+    """Read OSM data from a ``.osm.pbf`` / ``.osm`` file or a saved Overpass JSON (``.json``)."""
+    import json
+
+    from .errors import InputDataError, MissingInputError
+    from .sources.osm import from_overpass_json, read_osm_file
+
+    path = Path(path)
+    if path.suffix.lower() == ".json":
+        if not path.is_file():
+            raise MissingInputError("OSM file not found", where=str(path), fix="check --osm FILE or run jlp-geo fetch")
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise InputDataError(f"not a readable Overpass JSON file: {exc}", where=str(path), fix="run jlp-geo fetch again") from exc
+        return from_overpass_json(data, polygon=polygon, source=f"Overpass API (saved {path.name})")
+    return read_osm_file(path, polygon=polygon)
+
+
+def write_coverage_outputs(result, out_dir: str | Path, *, tianditu_token: str | None = None) -> list[Path]:
+    """Write coverage.gpkg, coverage tables (CSV + Excel) and maps/coverage.html via a staging folder."""
+    from .io import write_excel
+    from .life_circle import HEADERS_ZH, long_table
+    from .viz.coverage_map import build_coverage_map
+
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=out_dir))
+    try:
+        layers = result.layers()
+        metadata = {"title": "15分钟高品质生活服务圈 coverage", "generator": f"jlp_geo {__version__}"}
+        metadata.update({f"provenance_{k}": v for k, v in result.provenance.items()})
+        metadata.update({f"note_{i:02d}": n for i, n in enumerate(result.notes, 1)})
+        staged = [write_geopackage(staging / COVERAGE_GPKG, layers, dataset_metadata=metadata)]
+        long = long_table(result)
+        summary = result.service_summary
+        whole = result.whole_area.reset_index().rename(columns={"index": "unit"})
+        tables = {"coverage_shares": long, "coverage_services": summary, "coverage_whole_area": whole}
+        for name, df in tables.items():
+            staged.append(write_csv(df, staging / "tables" / f"{name}.csv", HEADERS_ZH))
+        staged.append(write_excel(tables, staging / "tables" / "coverage.xlsx", HEADERS_ZH))
+        staged.append(build_coverage_map(result, staging / "maps" / COVERAGE_MAP, tianditu_token=tianditu_token))
+        final = []
+        for f in staged:
+            target = out_dir / f.relative_to(staging)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(f, target)
+            final.append(target)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return final
+
+
+def run_coverage(out_dir: str | Path, *, tianditu_token: str | None = None, **kwargs: Any):
+    """Compute the 15-minute coverage (see :func:`compute_coverage`) and write its outputs.
+
+    Returns
+    -------
+    tuple
+        ``(CoverageResult, list of written files)``.
+    """
+    result = compute_coverage(**kwargs)
+    return result, write_coverage_outputs(result, out_dir, tianditu_token=tianditu_token)
+
+
+def compute_coverage(
+    *,
+    osm: str | Path,
+    boundary: str | Path | gpd.GeoDataFrame | None = None,
+    townships: gpd.GeoDataFrame | None = None,
+    clusters: gpd.GeoDataFrame | None = None,
+    population: str | Path | None = None,
+    dem: str | Path | None = None,
+    speed_m_per_min: float | None = None,
+    analysis_crs: str | None = None,
+    input_crs: str | None = None,
+):
+    """Run the 15-minute coverage analysis (``jlp-geo coverage``) without writing anything.
+
+    Parameters
+    ----------
+    osm
+        ``.osm.pbf`` / ``.osm`` file or saved Overpass JSON.
+    boundary
+        Study-area polygon file (or layer); None = the data's extent.
+    townships, clusters
+        镇街 / 组团 polygons for per-unit figures (``jlp-geo build`` passes its own).
+    population, dem
+        Optional GeoTIFFs (population per cell; elevation).
+    speed_m_per_min
+        Level-ground walking speed; default 60 m/min.
+    analysis_crs
+        Metric CRS; default the settings' (EPSG:4544), or the local UTM zone when the data lies outside it.
+    input_crs
+        ``gcj02``/``bd09`` for a boundary file in Chinese web-map coordinates.
+
+    Returns
+    -------
+    CoverageResult
+    """
+    from .crs import metric_crs_for, to_storage
+    from .life_circle import analyse_coverage
+    from .network import DEFAULT_SPEED_M_PER_MIN
+    from .settings import get_settings
+
+    notes: list[str] = []
+    polygon = None
+    if boundary is not None:
+        gdf = boundary if isinstance(boundary, gpd.GeoDataFrame) else read_user_layer(boundary, what="--boundary", required=(), input_crs=input_crs)
+        notes.extend(gdf.attrs.get("repair_notes", []))
+        polygon = to_storage(gdf).geometry.union_all()
+    data = load_osm(osm, polygon=polygon)
+    lon, lat = float(data.nodes["lon"].median()), float(data.nodes["lat"].median())
+    crs, crs_note = metric_crs_for(lon, lat, analysis_crs or get_settings().analysis_crs)
+    if crs_note:
+        notes.append(crs_note)
+    study_area = None
+    if polygon is not None:
+        from .crs import to_analysis
+
+        study_area = to_analysis(gpd.GeoDataFrame(geometry=[polygon], crs=get_settings().storage_crs), crs).geometry.iloc[0]
+    else:
+        notes.append("no --boundary given: the study area is the extent of the OSM data")
+    result = analyse_coverage(
+        data,
+        townships=townships,
+        clusters=clusters,
+        population=population,
+        dem=dem,
+        speed_m_per_min=speed_m_per_min or DEFAULT_SPEED_M_PER_MIN,
+        analysis_crs=crs,
+        study_area=study_area,
+    )
+    result.notes[:0] = notes
+    return result

@@ -78,3 +78,14 @@ def browser_page(chromium: Any) -> Iterator[Callable[..., OfflinePage]]:
     yield open_offline
     for ctx in contexts:
         ctx.close()
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _isolated_cache(tmp_path_factory):
+    """Keep tests away from the user's real cache (``jlp-geo build`` looks there for fetched OSM data)."""
+    from jlp_geo.settings import configure, get_settings
+
+    old = get_settings().cache_dir
+    configure(cache_dir=tmp_path_factory.mktemp("cache"))
+    yield
+    configure(cache_dir=old)
