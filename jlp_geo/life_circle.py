@@ -269,8 +269,8 @@ def analyse_coverage(
     for c in categories:
         d = dist[c.id].to_numpy()
         t = time_min[c.id].to_numpy()
-        node_cols[f"dist_m_{c.id}"] = np.where(np.isfinite(d), np.round(d, 1), np.nan)
-        node_cols[f"time_min_{c.id}"] = np.where(np.isfinite(t), np.round(t, 2), np.nan)
+        node_cols[f"dist_m_{c.id}"] = np.where(np.isfinite(d), d, np.nan)
+        node_cols[f"time_min_{c.id}"] = np.where(np.isfinite(t), t, np.nan)
     node_cols[f"covered_time_{BASIC}"] = covered["time"][BASIC].to_numpy()
     node_cols[f"covered_dist_{BASIC}"] = covered["dist"][BASIC].to_numpy()
     nodes = gpd.GeoDataFrame(
