@@ -77,9 +77,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from pyproj import CRS
 
-from .crs import require_projected, to_analysis, to_storage
+from .crs import require_projected, to_storage, transform_xy
 from .errors import InputDataError, MissingInputError
 from .settings import get_settings
 
@@ -166,18 +165,6 @@ def tobler_factor(grade: np.ndarray | float) -> np.ndarray:
     return np.exp(-3.5 * (np.abs(g + 0.05) - 0.05))
 
 
-def _transform_xy(xs: np.ndarray, ys: np.ndarray, src: object, dst: object) -> tuple[np.ndarray, np.ndarray]:
-    # Point reprojection for DEM sampling.  TODO(lead): move into jlp_geo.crs
-    # (e.g. ``crs.transform_xy``) -- crs.py is meant to be the only module that reprojects.
-    from pyproj import Transformer
-
-    if CRS.from_user_input(src) == CRS.from_user_input(dst):
-        return np.asarray(xs, dtype=float), np.asarray(ys, dtype=float)
-    tr = Transformer.from_crs(src, dst, always_xy=True)
-    x, y = tr.transform(np.asarray(xs, dtype=float), np.asarray(ys, dtype=float))
-    return np.asarray(x, dtype=float), np.asarray(y, dtype=float)
-
-
 def sample_dem(path: str | Path, xs: np.ndarray, ys: np.ndarray, crs: object, band: int = 1) -> np.ndarray:
     """Sample a DEM GeoTIFF at points, with bilinear interpolation.
 
@@ -225,7 +212,7 @@ def sample_dem(path: str | Path, xs: np.ndarray, ys: np.ndarray, crs: object, ba
             raise InputDataError(
                 "the DEM has no coordinate reference system", where=str(path), fix="save the GeoTIFF with its CRS"
             )
-        px, py = _transform_xy(xs, ys, crs, ds.crs)
+        px, py = transform_xy(xs, ys, crs, ds.crs)
         inv = ~ds.transform  # fractional pixel coordinates (corner origin)
         col_f = inv.a * px + inv.b * py + inv.c
         row_f = inv.d * px + inv.e * py + inv.f
@@ -415,7 +402,7 @@ def _components(u: np.ndarray, v: np.ndarray, n: int) -> tuple[np.ndarray, np.nd
     from scipy.sparse import coo_array
     from scipy.sparse.csgraph import connected_components
 
-    g = coo_array((np.ones(u.size, dtype=np.int8), (u, v)), shape=(n, n)).tocsr()
+    g = coo_array((np.ones(u.size), (u, v)), shape=(n, n)).tocsr()
     _, labels = connected_components(g, directed=True, connection="weak")
     counts = np.bincount(labels)
     order = np.argsort(-counts, kind="stable")  # relabel: 0 = largest
@@ -476,7 +463,8 @@ def build_walk_network(
     Raises
     ------
     InputDataError
-        If a required column is missing, node ids repeat, or the speed is not positive.
+        If a required column is missing, node ids repeat, the speed is not
+        positive, or no walkable segment remains.
     CRSError
         If *crs* is geographic or Web Mercator.
     """
@@ -544,6 +532,14 @@ def build_walk_network(
     ok &= a_row != b_row
     a_row, b_row, seg_way = a_row[ok], b_row[ok], seg_way[ok]
 
+    if a_row.size == 0:
+        raise InputDataError(
+            f"no walkable street segment in the OSM data ({meta['ways_kept']} of {meta['ways_in']} ways pass "
+            f"the walk filter, {meta['segments_missing_node']} segments lack their nodes)",
+            where="OSM ways/nodes tables",
+            fix="check that the extract covers the study area and includes highway=* ways with their nodes",
+        )
+
     # 3. nodes actually used; project to the analysis CRS
     used, inv = np.unique(np.concatenate([a_row, b_row]), return_inverse=True)
     a = inv[: a_row.size].astype(np.int32)
@@ -551,10 +547,7 @@ def build_walk_network(
     n = used.size
     lon = np.asarray(nodes["lon"], dtype=float)[used]
     lat = np.asarray(nodes["lat"], dtype=float)[used]
-    pts = gpd.GeoDataFrame(geometry=gpd.points_from_xy(lon, lat), crs=node_crs)
-    proj = to_analysis(pts, target)
-    x = proj.geometry.x.to_numpy()
-    y = proj.geometry.y.to_numpy()
+    x, y = transform_xy(lon, lat, node_crs, target)
     seg_len = np.hypot(x[b] - x[a], y[b] - y[a])
 
     # 4. elevations and grades (per segment, in the way's direction a -> b)
@@ -612,8 +605,8 @@ def build_walk_network(
     speed_m_s = speed_m_per_min / 60.0 * factor
     time_s = length / speed_m_s
 
-    comp, comp_size = _components(u, v, n) if n else (np.empty(0, np.int32), np.empty(0, np.int64))
-    meta["components"] = int(comp.max() + 1) if n else 0
+    comp, comp_size = _components(u, v, n)
+    meta["components"] = int(comp.max() + 1)
     meta["nodes_outside_largest"] = int((comp != 0).sum())
     meta["steps_factor"] = steps_factor
     return WalkNetwork(
