@@ -102,8 +102,15 @@ def _add_coverage_inputs(p: argparse.ArgumentParser, required: bool) -> None:
         help="OSM extract (.osm.pbf / .osm, or Overpass JSON saved by jlp-geo fetch)"
         + ("" if required else "; without it, build uses the cached data or says coverage was skipped"),
     )
-    p.add_argument("--population", help="population GeoTIFF (WorldPop/GHSL people per cell); default: unweighted (network nodes)")
-    p.add_argument("--dem", help="elevation GeoTIFF for hill-aware (Tobler) walking times")
+    p.add_argument(
+        "--population",
+        help="population GeoTIFF (WorldPop/GHSL people per cell), or 'worldpop' to read the window online; "
+        "default: unweighted (shares of network nodes, said so in every output)",
+    )
+    p.add_argument(
+        "--dem",
+        help="elevation GeoTIFF for hill-aware (Tobler) walking times, or 'copernicus' to read the GLO-30 window online",
+    )
     p.add_argument("--speed", type=float, default=None, help="walking speed on level ground in m/min (default 60, from GB 50180-2018's radii)")
 
 

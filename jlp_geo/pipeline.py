@@ -368,6 +368,24 @@ def write_coverage_outputs(result, out_dir: str | Path, *, tianditu_token: str |
     return final
 
 
+def _resolve_online_raster(value: str | Path | None, keyword: str, bounds: tuple[float, float, float, float], notes: list[str]):
+    """``--dem copernicus`` / ``--population worldpop``: read the online window into the cache (needs internet)."""
+    if value is None or str(value).lower() != keyword:
+        return value
+    from .settings import get_settings
+    from .sources import raster
+
+    name = f"{keyword}_{bounds[0]:.3f}_{bounds[1]:.3f}_{bounds[2]:.3f}_{bounds[3]:.3f}.tif"
+    path = get_settings().cache_dir / "rasters" / name
+    if not path.is_file():
+        if keyword == "copernicus":
+            raster.fetch_dem(bounds, path)
+        else:
+            raster.fetch_population(bounds, path)
+    notes.append(f"{raster.COPERNICUS_CREDIT if keyword == 'copernicus' else raster.WORLDPOP_CREDIT} (window cached at {path})")
+    return path
+
+
 def run_coverage(out_dir: str | Path, *, tianditu_token: str | None = None, **kwargs: Any):
     """Compute the 15-minute coverage (see :func:`compute_coverage`) and write its outputs.
 
@@ -431,6 +449,9 @@ def compute_coverage(
     crs, crs_note = metric_crs_for(lon, lat, analysis_crs or get_settings().analysis_crs)
     if crs_note:
         notes.append(crs_note)
+    bounds = (float(data.nodes["lon"].min()), float(data.nodes["lat"].min()), float(data.nodes["lon"].max()), float(data.nodes["lat"].max()))
+    dem = _resolve_online_raster(dem, "copernicus", bounds, notes)
+    population = _resolve_online_raster(population, "worldpop", bounds, notes)
     study_area = None
     if polygon is not None:
         from .crs import to_analysis
