@@ -10,7 +10,6 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 import pytest
-import shapely
 
 pyrosm = pytest.importorskip("pyrosm")
 

@@ -10,13 +10,19 @@ geometry (None) rather than an invented one.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from ..crs import to_storage
+from ..crs import require_crs, to_storage
+from ..errors import InputDataError, MissingInputError
+from ..settings import get_settings
+
+if TYPE_CHECKING:
+    from ..config import Profile
 
 PRECISIONS: tuple[str, ...] = ("surveyed", "indicative", "schematic")
 PRECISION_ZH: dict[str, str] = {"surveyed": "实测", "indicative": "示意（估计位置）", "schematic": "示意（线路走向）"}
@@ -72,3 +78,146 @@ def finish_layer(
     geom_col = gdf.geometry.name
     order = list(BASE_COLUMNS) + [c for c in gdf.columns if c not in BASE_COLUMNS and c != geom_col] + [geom_col]
     return to_storage(gdf[order])
+
+
+# --------------------------------------------------------------------------- helpers shared by the plan-layer builders
+
+
+def _read_table(name: str, required: tuple[str, ...] = ()) -> pd.DataFrame:
+    """Read ``layers/<name>`` as strings (empty cells ``""``), checking *required* columns.
+
+    Raises
+    ------
+    MissingInputError
+        If the file is absent.
+    InputDataError
+        If a required column is missing.
+    """
+    path = Path(get_settings().layers_dir) / name
+    if not path.is_file():
+        raise MissingInputError(
+            f"plan data table {name} not found",
+            where=str(path),
+            fix=f"restore layers/{name} from the repository (or point JLP_GEO_LAYERS_DIR at the folder holding it)",
+        )
+    try:
+        df = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise InputDataError(
+            f"layers/{name} is not a valid UTF-8 CSV table: {exc}",
+            where=str(path),
+            fix="quote cells that contain commas, save as UTF-8, or restore the file from the repository",
+        ) from exc
+    df.columns = [c.strip() for c in df.columns]
+    missing = [c for c in required if c not in df.columns]
+    if missing:
+        raise InputDataError(
+            f"columns {missing} are missing",
+            where=str(path),
+            fix=f"restore the header line of layers/{name}; it needs {list(required)}",
+        )
+    return df
+
+
+def _number(text: str) -> float:
+    """``float(text)`` or NaN for an empty cell."""
+    text = (text or "").strip()
+    return float(text) if text else np.nan
+
+
+def _gazetteer_citation(profile: Profile, table: str) -> str:
+    """``jlp_geo gazetteer layers/<table> (<date>)`` from the profile's data sources."""
+    date = next((str(s.get("date", "")) for s in profile.data_sources if s.get("id") == "gazetteer"), "")
+    return f"jlp_geo gazetteer layers/{table}" + (f" ({date})" if date else "")
+
+
+def _plan_clause_text(key: str) -> str:
+    """Full text of a quoted clause from ``layers/plan_clauses.csv``."""
+    clauses = _read_table("plan_clauses.csv", ("key", "document", "clause", "text")).set_index("key")
+    if key not in clauses.index:
+        raise InputDataError(
+            f"clause {key!r} not found",
+            where=str(Path(get_settings().layers_dir) / "plan_clauses.csv"),
+            fix="restore the file from the repository",
+        )
+    return str(clauses.loc[key, "text"])
+
+
+def _user_layer(user: gpd.GeoDataFrame, layer: str, default_precision: str = "indicative") -> gpd.GeoDataFrame:
+    """Adopt a user-supplied layer, keeping its attributes and filling missing provenance.
+
+    Parameters
+    ----------
+    user
+        Features read from a user file (any CRS; reprojected to EPSG:4490).  The file's
+        name is taken from ``user.attrs["source_file"]`` when the reader set it.
+    layer
+        Layer name, for messages.
+    default_precision
+        Precision given to features without one.
+
+    Returns
+    -------
+    GeoDataFrame
+        Meeting the provenance contract: ``source`` defaults to ``"user file <name>"``,
+        ``precision`` to *default_precision*, ``name_en`` to ``""``, ``uncertainty_m`` to NaN.
+
+    Raises
+    ------
+    InputDataError
+        If the data is not a GeoDataFrame, lacks ``name_zh``, or has unknown precision
+        values or non-numeric uncertainties.
+    CRSError
+        If it has no CRS.
+    """
+    if not isinstance(user, gpd.GeoDataFrame):
+        raise InputDataError(
+            f"the user {layer} layer must be a GeoDataFrame, got {type(user).__name__}",
+            where=layer,
+            fix="read the file with jlp_geo (or geopandas.read_file) first",
+        )
+    fname = str(user.attrs.get("source_file") or user.attrs.get("path") or "")
+    label = f"user file {Path(fname).name}" if fname else "user file"
+    where = f"{label} ({layer} layer)"
+    require_crs(user, where)
+    if "name_zh" not in user.columns:
+        raise InputDataError(
+            "the file has no 'name_zh' column",
+            where=where,
+            fix="add a name_zh column holding each feature's Chinese name",
+        )
+    gdf = to_storage(user).copy()
+
+    def blank(series: pd.Series) -> pd.Series:
+        return series.isna() | (series.astype(str).str.strip() == "")
+
+    if "name_en" not in gdf.columns:
+        gdf["name_en"] = ""
+    gdf["name_en"] = gdf["name_en"].where(~blank(gdf["name_en"]), "")
+    if "source" not in gdf.columns:
+        gdf["source"] = label
+    gdf["source"] = gdf["source"].where(~blank(gdf["source"]), label).astype(str)
+    if "precision" not in gdf.columns:
+        gdf["precision"] = default_precision
+    gdf["precision"] = gdf["precision"].where(~blank(gdf["precision"]), default_precision).astype(str).str.strip()
+    bad = sorted(set(gdf["precision"]) - set(PRECISIONS))
+    if bad:
+        rows = [int(i) for i in np.flatnonzero(gdf["precision"].isin(bad).to_numpy())][:10]
+        raise InputDataError(
+            f"precision values {bad} are not allowed (rows {rows})",
+            where=f"{where}, column 'precision'",
+            fix=f"use one of {list(PRECISIONS)} or leave the cell empty for '{default_precision}'",
+        )
+    if "uncertainty_m" in gdf.columns:
+        raw = gdf["uncertainty_m"]
+        num = pd.to_numeric(raw, errors="coerce")
+        wrong = num.isna() & ~blank(raw)
+        if wrong.any():
+            rows = [int(i) for i in np.flatnonzero(wrong.to_numpy())][:10]
+            raise InputDataError(
+                f"uncertainty_m is not a number in rows {rows}",
+                where=f"{where}, column 'uncertainty_m'",
+                fix="give the uncertainty in metres (e.g. 500) or leave the cell empty",
+            )
+        gdf["uncertainty_m"] = num
+    return finish_layer(gdf, layer=layer)

@@ -29,7 +29,7 @@ from shapely.geometry import LineString, Point
 from ..config import Profile
 from ..errors import InputDataError
 from ._common import finish_layer
-from .parks import _gazetteer_citation, _number, _read_table, _user_layer
+from ._common import _gazetteer_citation, _number, _read_table, _user_layer
 
 __all__ = [
     "COLUMNS_ZH",
