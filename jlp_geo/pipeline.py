@@ -149,6 +149,17 @@ def build_plan_layers(
     return PlanLayers(layers=layers, tables=tables, headers=headers, notes=notes)
 
 
+def _publish(staged: list[Path], staging: Path, out_dir: Path) -> list[Path]:
+    """Move complete files from the staging folder to their places under *out_dir*."""
+    final = []
+    for f in staged:
+        target = out_dir / f.relative_to(staging)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(f, target)
+        final.append(target)
+    return final
+
+
 def _layer_metadata(name: str, gdf: gpd.GeoDataFrame) -> dict[str, str]:
     style = style_for(name)
     precisions = ", ".join(f"{p} {PRECISION_ZH.get(p, p)}: {n}" for p, n in gdf["precision"].value_counts().items())
@@ -210,12 +221,7 @@ def write_outputs(
         for name, df in plan.tables.items():
             staged.append(write_csv(df, staging / "tables" / f"{name}.csv", plan.headers.get(name)))
         staged.append(build_atlas(plan.layers, staging / "maps" / ATLAS_NAME, tianditu_token=tianditu_token, notes=plan.notes))
-        final: list[Path] = []
-        for f in staged:
-            target = out_dir / f.relative_to(staging)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(f, target)
-            final.append(target)
+        final = _publish(staged, staging, out_dir)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     counts = {
@@ -357,12 +363,7 @@ def write_coverage_outputs(result, out_dir: str | Path, *, tianditu_token: str |
             staged.append(write_csv(df, staging / "tables" / f"{name}.csv", HEADERS_ZH))
         staged.append(write_excel(tables, staging / "tables" / "coverage.xlsx", HEADERS_ZH))
         staged.append(build_coverage_map(result, staging / "maps" / COVERAGE_MAP, tianditu_token=tianditu_token))
-        final = []
-        for f in staged:
-            target = out_dir / f.relative_to(staging)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(f, target)
-            final.append(target)
+        final = _publish(staged, staging, out_dir)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return final
