@@ -108,6 +108,11 @@ def _add_coverage_inputs(p: argparse.ArgumentParser, required: bool) -> None:
         "default: unweighted (shares of network nodes, said so in every output)",
     )
     p.add_argument(
+        "--census",
+        help="CSV of residents per 镇街 (name_zh,population[,source]) spread over OSM residential land "
+        "(with build; jlp-geo coverage needs 镇街 polygons for it)",
+    )
+    p.add_argument(
         "--dem",
         help="elevation GeoTIFF for hill-aware (Tobler) walking times, or 'copernicus' to read the GLO-30 window online",
     )
@@ -131,6 +136,7 @@ def _cmd_build(args: argparse.Namespace) -> int:
         population=args.population,
         dem=args.dem,
         speed_m_per_min=args.speed,
+        census=args.census,
     )
     summary = summarise(result)
     if args.json:
@@ -165,6 +171,7 @@ def _cmd_coverage(args: argparse.Namespace) -> int:
         speed_m_per_min=args.speed,
         analysis_crs=args.analysis_crs,
         input_crs=args.input_crs,
+        census=args.census,
         tianditu_token=args.tianditu_token,
     )
     print(f"jlp-geo coverage: outputs written to {Path(args.out).resolve()}")

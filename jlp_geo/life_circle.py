@@ -35,11 +35,35 @@ from .config import Profile
 from .coverage import CoverageWarning, nearest_by_category, service_area, snap_points
 from .crs import to_analysis, transform_xy
 from .layers._common import finish_layer
-from .layers.services import Category, extract_services, load_categories, service_access_points, service_summary
+from .errors import InputDataError
+from .layers.services import (
+    Category,
+    extract_services,
+    load_categories,
+    parse_tag_rules,
+    service_access_points,
+    service_summary,
+)
 from .network import DEFAULT_SPEED_M_PER_MIN, WalkNetwork, build_walk_network
-from .population import PopulationWeights, coverage_shares, from_raster, unweighted
+from .population import PopulationWeights, coverage_shares, from_census, from_raster, unweighted
 from .settings import get_settings
 from .sources.osm import OsmData, read_osm_file
+
+#: residential land from OSM, over which census totals per 镇街 are spread
+RESIDENTIAL_LAND = Category(
+    id="residential_land",
+    name_zh="居住用地",
+    name_en="Residential land",
+    level_min=15,
+    radius_m=None,
+    rule_source="population allocation (not a service)",
+    verified="none",
+    osm_rule="landuse=residential ; building=residential|apartments|house|detached|dormitory|terrace",
+    rules=parse_tag_rules("landuse=residential ; building=residential|apartments|house|detached|dormitory|terrace"),
+    geometry="polygon",
+    min_area_m2=None,
+    basic=False,
+)
 
 BASIC = "basic_all"
 BASIC_ZH = "全部基本服务"
@@ -152,6 +176,9 @@ def _polygon_layer(
     base = polygons[[c for c in keep if c in polygons.columns] + [polygons.geometry.name]].copy()
     merged = base.merge(table, on=key, how="left")
     merged["population"] = merged["population"].fillna(0.0)
+    for col, default in (("name_en", ""), ("source", "polygons given by the caller"), ("precision", "surveyed")):
+        if col not in merged.columns:
+            merged[col] = default
     merged["coverage_note"] = note
     return finish_layer(merged, layer=layer)
 
@@ -170,6 +197,8 @@ def analyse_coverage(
     snap_max_m: float = DEFAULT_SNAP_M,
     min_component_size: int = DEFAULT_MIN_COMPONENT,
     study_area: shapely.Geometry | None = None,
+    census: dict[str, float] | None = None,
+    census_source: str = "census totals per 镇街 (user file)",
 ) -> CoverageResult:
     """Run the 15-minute coverage analysis on OSM data already read (any channel).
 
@@ -198,6 +227,12 @@ def analyse_coverage(
         service on an isolated footway fragment does not serve nobody.
     study_area
         Polygon (analysis CRS) restricting population cells; None = the data's extent.
+    census
+        ``{镇街 name_zh: residents}``: spread over OSM residential land (``landuse=residential``,
+        residential buildings) of each 镇街, then onto nodes (needs *townships*; a
+        raster *population* takes precedence).
+    census_source
+        Citation of the census figures.
 
     Returns
     -------
@@ -251,6 +286,17 @@ def analyse_coverage(
     # population
     if population is not None:
         pop = from_raster(population, network.x, network.y, crs, area=study_area)
+    elif census:
+        if townships is None:
+            raise InputDataError(
+                "census totals per 镇街 need 镇街 polygons to spread them over",
+                where="--census",
+                fix="run it through jlp-geo build (which has the 镇街 layer), or give --population FILE instead",
+            )
+        residential = extract_services(osm, [RESIDENTIAL_LAND], crs=crs)
+        residential = residential[residential["included"].astype(bool)] if len(residential) else residential
+        pop = from_census(townships, census, residential, network.x, network.y, crs, source=census_source)
+        notes.append(f"人口按镇街普查数分摊到 {len(residential):,} 处居住用地/住宅建筑 (OSM) — census totals spread by residential area")
     else:
         pop = unweighted(network.n_nodes)
     notes.extend(pop.notes)

@@ -246,6 +246,7 @@ def build(
     population: str | Path | None = None,
     dem: str | Path | None = None,
     speed_m_per_min: float | None = None,
+    census: str | Path | None = None,
     use_cache: bool = True,
 ) -> BuildResult:
     """Build all default outputs into *out_dir* (what ``jlp-geo build`` and ``make run`` do).
@@ -286,6 +287,7 @@ def build(
             dem=dem,
             speed_m_per_min=speed_m_per_min,
             analysis_crs=profile.analysis_crs,
+            census=census,
         )
     result = write_outputs(plan, out_dir, profile, tianditu_token=tianditu_token)
     if coverage is not None:
@@ -369,6 +371,29 @@ def write_coverage_outputs(result, out_dir: str | Path, *, tianditu_token: str |
     return final
 
 
+def read_census(path: str | Path) -> tuple[dict[str, float], str]:
+    """Read residents per 镇街 from a CSV (``name_zh``, ``population``, optional ``source``)."""
+    from .errors import InputDataError, MissingInputError
+
+    path = Path(path)
+    if not path.is_file():
+        raise MissingInputError("census file not found", where=f"--census {path}", fix="check the path")
+    try:
+        df = pd.read_csv(path, encoding="utf-8-sig")
+    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise InputDataError(f"cannot read the census CSV: {exc}", where=f"--census {path}", fix="save it as UTF-8 CSV") from exc
+    missing = [c for c in ("name_zh", "population") if c not in df.columns]
+    if missing:
+        raise InputDataError(f"missing column(s) {missing}; the file has {list(df.columns)}", where=f"--census {path}",
+                             fix="use the header: name_zh,population[,source]")
+    pop = pd.to_numeric(df["population"], errors="coerce")
+    if pop.isna().any() or (pop < 0).any():
+        rows = [int(i) + 2 for i in df.index[pop.isna() | (pop < 0)]][:10]
+        raise InputDataError(f"population is not a non-negative number on line(s) {rows}", where=f"--census {path}")
+    source = "; ".join(sorted(set(df["source"].dropna().astype(str)))) if "source" in df.columns else f"census file {path.name}"
+    return dict(zip(df["name_zh"].astype(str), pop.astype(float))), source
+
+
 def _resolve_online_raster(value: str | Path | None, keyword: str, bounds: tuple[float, float, float, float], notes: list[str]):
     """``--dem copernicus`` / ``--population worldpop``: read the online window into the cache (needs internet)."""
     if value is None or str(value).lower() != keyword:
@@ -410,6 +435,7 @@ def compute_coverage(
     speed_m_per_min: float | None = None,
     analysis_crs: str | None = None,
     input_crs: str | None = None,
+    census: str | Path | None = None,
 ):
     """Run the 15-minute coverage analysis (``jlp-geo coverage``) without writing anything.
 
@@ -429,6 +455,9 @@ def compute_coverage(
         Metric CRS; default the settings' (EPSG:4544), or the local UTM zone when the data lies outside it.
     input_crs
         ``gcj02``/``bd09`` for a boundary file in Chinese web-map coordinates.
+    census
+        CSV of residents per 镇街 (columns ``name_zh``, ``population``; optional ``source``),
+        spread over residential land; needs *townships*.
 
     Returns
     -------
@@ -460,8 +489,11 @@ def compute_coverage(
         study_area = to_analysis(gpd.GeoDataFrame(geometry=[polygon], crs=get_settings().storage_crs), crs).geometry.iloc[0]
     else:
         notes.append("no --boundary given: the study area is the extent of the OSM data")
+    census_totals, census_source = read_census(census) if census else (None, "")
     result = analyse_coverage(
         data,
+        census=census_totals,
+        census_source=census_source,
         townships=townships,
         clusters=clusters,
         population=population,

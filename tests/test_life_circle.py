@@ -10,6 +10,7 @@ import networkx as nx
 import numpy as np
 import pandas as pd
 import pytest
+import shapely
 
 pyrosm = pytest.importorskip("pyrosm")
 
@@ -171,3 +172,25 @@ def test_population_raster_weights(result, tmp_path):
     assert pw.method == "raster" and pw.total_input == pytest.approx(float(data[data > 0].sum()))
     assert np.allclose(pw.weights, want)
     assert pw.weights.sum() + pw.unallocated == pytest.approx(pw.total_input)
+
+
+def test_census_totals_spread_over_residential_land(osm, result):
+    import geopandas as gpd
+
+    from jlp_geo.crs import transform_xy
+
+    lon, lat = transform_xy(result.network.x, result.network.y, CRS, "EPSG:4490")
+    mid = float(np.median(lon))
+    west = shapely.box(lon.min() - 0.01, lat.min() - 0.01, mid, lat.max() + 0.01)
+    east = shapely.box(mid, lat.min() - 0.01, lon.max() + 0.01, lat.max() + 0.01)
+    towns = gpd.GeoDataFrame({"name_zh": ["西片", "东片"]}, geometry=[west, east], crs="EPSG:4490")
+    r = analyse_coverage(osm, analysis_crs=CRS, townships=towns, census={"西片": 1000.0, "东片": 3000.0}, census_source="test totals")
+    assert r.population.method == "census" and r.population.total_input == 4000.0
+    assert r.population.weights.sum() == pytest.approx(4000.0)
+    # shares are population-weighted: recompute one from the node table
+    w = r.nodes["population"].to_numpy()
+    t = np.nan_to_num(r.nodes["time_min_bus_stop"].to_numpy(), nan=np.inf)
+    assert r.whole_area.iloc[0]["share_time_bus_stop"] == pytest.approx((w * (t <= 10)).sum() / w.sum(), abs=1e-12)
+    assert r.by_township.set_index("name_zh")["population"].sum() == pytest.approx(4000.0)
+    with pytest.raises(Exception, match="镇街 polygons"):
+        analyse_coverage(osm, analysis_crs=CRS, census={"西片": 1.0})
