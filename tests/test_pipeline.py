@@ -84,3 +84,47 @@ def test_user_file_replaces_layer_with_gcj02(tmp_path):
     assert len(got) == 1
     assert got.geometry.iloc[0].x == pytest.approx(106.443, abs=1e-6) and got.geometry.iloc[0].y == pytest.approx(29.478, abs=1e-6)
     assert "waste.geojson" in got["source"].iloc[0]
+
+
+def test_build_says_when_coverage_is_skipped(built):
+    from jlp_geo.pipeline import build
+
+    # the module fixture ran without --osm and with an empty (isolated) cache
+    assert not (built / "coverage.gpkg").exists()
+    res = build(built / "again", use_cache=True)
+    assert any("Coverage not computed" in n and "--osm" in n for n in res.notes)
+
+
+def test_build_with_osm_includes_coverage(tmp_path):
+    from pathlib import Path
+
+    fixture = Path(__file__).parent / "data" / "jlp_tiny.osm"  # hand-made, inside the district near 106.5E 29.5N
+    out = tmp_path / "out"
+    assert main(["build", "--out", str(out), "--osm", str(fixture)]) == 0
+    info = read_gpkg_info(out / "coverage.gpkg")
+    assert {"walk_edges", "services", "access_nodes", "coverage_hex", "coverage_townships", "coverage_clusters",
+            "isochrones"} <= set(info["layers"])
+    towns = pyogrio.read_dataframe(out / "coverage.gpkg", layer="coverage_townships")
+    assert len(towns) == 19 and (towns["coverage_note"].str.contains("示意")).all()
+    nodes = pyogrio.read_dataframe(out / "coverage.gpkg", layer="access_nodes")
+    # every category has both columns, even the ones with no service in the fixture
+    from jlp_geo.layers.services import load_categories
+
+    for c in load_categories():
+        assert f"dist_m_{c.id}" in nodes.columns and f"time_min_{c.id}" in nodes.columns
+    # population-weighted shares of the townships that hold nodes equal the node-level count
+    inside = towns[towns["population"] > 0]
+    assert inside["population"].sum() == len(nodes)
+    shares = pd.read_csv(out / "tables" / "coverage_shares.csv", encoding="utf-8-sig")
+    assert "覆盖率 share" in shares.columns
+    assert (out / "tables" / "coverage.xlsx").stat().st_size > 0
+    assert (out / "maps" / "coverage.html").stat().st_size > 0
+
+
+def test_bad_osm_input_writes_nothing(tmp_path, capsys):
+    bad = tmp_path / "broken.osm.pbf"
+    bad.write_bytes(b"\x00\x01 not a pbf")
+    out = tmp_path / "out"
+    assert main(["build", "--out", str(out), "--osm", str(bad)]) == 2
+    assert "broken.osm.pbf" in capsys.readouterr().err
+    assert not out.exists() or not any(out.iterdir())
