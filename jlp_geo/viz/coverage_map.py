@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import math
 import os
-import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -421,20 +420,6 @@ def _unit_data(
 
 # ---------------------------------------------------------------- page elements
 
-_JINJA_OPEN_RE = re.compile(r"\{(?=[{%#])")
-
-
-def _jinja_inert(json_text: str) -> str:
-    """Make JSON text safe from a second Jinja pass.
-
-    branca wraps every rendered ``script`` macro in a new Jinja template and
-    renders it again, so ``{{``, ``{%`` or ``{#`` in embedded data would be
-    parsed as template syntax (encoded polylines can contain ``{{``).  Every
-    ``{`` that starts such a pair is written as the JSON escape ``\\u007b``:
-    the same string once parsed, and never structural (a JSON object's ``{`` is
-    followed by ``"`` or ``}``).
-    """
-    return _JINJA_OPEN_RE.sub(r"\\u007b", json_text)
 
 
 class _CoverageRuntime(MacroElement):
@@ -594,7 +579,7 @@ class _CoverageRuntime(MacroElement):
     ) -> None:
         super().__init__()
         self._name = "CoverageRuntime"
-        self.data_json = _jinja_inert(script_json(data))
+        self.data_json = script_json(data)
         self.hex, self.svc, self.iso = hex_group, svc_group, iso_group
         self.town, self.cluster = town_group, cluster_group
 

@@ -117,6 +117,9 @@ def popup_html(title: object, rows: Iterable[tuple[object, object]], subtitle: o
     return "".join(parts)
 
 
+_JINJA_OPEN_RE = re.compile(r"\{(?=[{%#])")
+
+
 def script_json(obj: object) -> str:
     """Serialise *obj* as compact JSON that is safe inside an HTML ``<script>`` block.
 
@@ -132,6 +135,9 @@ def script_json(obj: object) -> str:
     '{"p":"<b>杨家坪<\\\\/b>\\\\u003c!--"}'
     """
     text = json.dumps(obj, ensure_ascii=False, separators=(",", ":"), allow_nan=False)
+    # branca renders generated scripts a second time as Jinja templates: a "{" that opens
+    # "{{", "{%" or "{#" is written as the JSON escape \u007b (same string once parsed)
+    text = _JINJA_OPEN_RE.sub(r"\\u007b", text)
     return (
         text.replace("<!--", "\\u003c!--")
         .replace("</", "<\\/")
