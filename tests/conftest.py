@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import os
+
 import pytest
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -35,7 +37,10 @@ class OfflinePage:
 def chromium() -> Iterator[Any]:
     """Headless Debian Chromium via Playwright; skips only when /usr/bin/chromium is absent."""
     if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} not found: install it with `apt-get install -y chromium fonts-noto-cjk`")
+        message = f"{CHROMIUM} not found: install it with `apt-get install -y chromium fonts-noto-cjk` (make test does)"
+        if os.environ.get("CI"):
+            pytest.fail(message)  # on CI the browser checks must run, never silently skip
+        pytest.skip(message)
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
