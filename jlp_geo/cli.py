@@ -20,6 +20,7 @@ EPILOG = """examples:
   jlp-geo build --out out
   jlp-geo build --out out --osm chongqing-latest.osm.pbf --population chn_ppp_2020_constrained.tif --dem dem.tif
   jlp-geo coverage --osm extract.osm.pbf --boundary area.gpkg --out cov
+  jlp-geo waste --out waste
   jlp-geo build --out out --townships 镇街.gpkg --waste-facilities sites.geojson --input-crs gcj02
 
 Outputs of build: OUT/jiulongpo.gpkg (GPKG 1.2, QGIS styles), OUT/tables/*.csv
@@ -81,6 +82,25 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--boundary", help="study-area polygon file (default: the extent of the OSM data)")
     c.add_argument("--input-crs", choices=["gcj02", "bd09"], default=None, help="the boundary file is in GCJ-02/BD-09")
     c.add_argument("--tianditu-token", default=os.environ.get("TIANDITU_TOKEN"), help="Tianditu key for the basemap choice")
+
+    w = sub.add_parser(
+        "waste",
+        help="construction-waste balance, landfill life, haul catchments and 邻避 screens (建筑垃圾规划)",
+        description="产消平衡, landfill life (312/326 万m³ both), generation by 镇街, haul (OSM drive network or "
+        "straight line × detour factor, labelled), catchments, capacity-respecting ton-km allocation and 邻避 screens: "
+        "OUT/waste.gpkg, OUT/tables/waste_*.csv, OUT/maps/waste.html, OUT/waste_report.html.",
+    )
+    _add_common(w)
+    w.add_argument("--out", type=Path, required=True, help="output folder")
+    w.add_argument("--osm", help="OSM extract for the drive network and receptors; default: cached data, else straight line × detour factor (labelled)")
+    w.add_argument("--townships", help="official 镇街 boundaries (default: the labelled approximation)")
+    w.add_argument("--generation", help="CSV per 镇街: name_zh + spoil, slurry (万立方米/年), construction, demolition, decoration (万吨/年) and/or activity")
+    w.add_argument("--sites", help="construction sites (GeoPackage/GeoJSON/Shapefile; name_zh + quantity columns per type)")
+    w.add_argument("--population", help="population GeoTIFF or census CSV (name_zh,population)")
+    w.add_argument("--proxy", choices=["auto", "area", "population", "activity"], default=None, help="how plan totals are split over 镇街 (default: the parameter file's)")
+    w.add_argument("--parameters", type=Path, default=None, help="parameter YAML (default: layers/waste_parameters.yml)")
+    w.add_argument("--input-crs", choices=["gcj02", "bd09"], default=None, help="the user files are in GCJ-02/BD-09")
+    w.add_argument("--tianditu-token", default=os.environ.get("TIANDITU_TOKEN"), help="Tianditu key for the basemap choice")
 
     f = sub.add_parser(
         "fetch",
@@ -189,6 +209,38 @@ def _cmd_coverage(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_waste(args: argparse.Namespace) -> int:
+    from .config import load_profile
+    from .pipeline import cached_osm
+    from .waste import load_parameters, run_waste
+
+    result, files = run_waste(
+        args.out,
+        profile=load_profile(args.profile, analysis_crs=args.analysis_crs),
+        osm=args.osm or cached_osm(),
+        townships=args.townships,
+        generation_file=args.generation,
+        sites_file=args.sites,
+        population=args.population,
+        tianditu_token=args.tianditu_token,
+        params=load_parameters(args.parameters),
+        proxy=args.proxy,
+        input_crs=args.input_crs,
+    )
+    print(f"jlp-geo waste: outputs written to {Path(args.out).resolve()}")
+    for f in files:
+        print(f"  {f.relative_to(args.out)!s:<40} {f.stat().st_size / 1024:>9.1f} KB")
+    print(f"haul distance: {result.method['haul_label']}")
+    print(f"generation by 镇街: {result.method['proxy_label']}")
+    print("key findings:")
+    for line in result.key_findings():
+        print(f"  - {line}")
+    for note in result.notes:
+        print(f"  - {note}")
+    print(f"open the report: {(Path(args.out) / 'waste_report.html').resolve()}")
+    return 0
+
+
 def _cmd_fetch(args: argparse.Namespace) -> int:
     import json
 
@@ -222,6 +274,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_coverage(args)
         if args.command == "fetch":
             return _cmd_fetch(args)
+        if args.command == "waste":
+            return _cmd_waste(args)
     except JlpGeoError as exc:
         print(f"jlp-geo {args.command}: error: {exc}", file=sys.stderr)
         return 2

@@ -633,3 +633,199 @@ def build_walk_network(
         source=source,
         meta=meta,
     )
+
+
+# --------------------------------------------------------------------------- drive network (haul trucks)
+
+_DRIVE_EXCLUDED_HIGHWAY = re.compile(
+    "abandoned|bridleway|bus_guideway|construction|corridor|cycleway|elevator|escalator|footway|no|path|"
+    "pedestrian|planned|platform|proposed|raceway|razed|rest_area|service|services|steps|track"
+)
+_DRIVE_EXCLUDED_SERVICE: frozenset[str] = frozenset({"alley", "driveway", "emergency_access", "parking", "parking_aisle", "private"})
+DEFAULT_TRUCK_SPEED_KMH: float = 30.0
+"""Flat truck speed for the ``time_s`` column of the drive network (the haul analysis uses lengths only)."""
+
+
+def drive_exclusion_reason(tags: Mapping[str, Any]) -> str | None:
+    """Why a way is not part of the drive network for haul trucks, or None if it is.
+
+    After OSMnx's ``drive`` network type (``osmnx._overpass._get_network_filter``): a way needs
+    ``highway``; it is dropped when ``highway`` matches
+    ``abandoned|bridleway|bus_guideway|construction|corridor|cycleway|elevator|escalator|footway|no|path|
+    pedestrian|planned|platform|proposed|raceway|razed|rest_area|service|services|steps|track`` (searched as
+    Overpass does), ``area=yes``, ``access=private``, ``motor_vehicle=no``, ``motorcar=no`` or ``service`` in
+    ``alley|driveway|emergency_access|parking|parking_aisle|private``.  One addition for haul trucks:
+    ``hgv=no`` is dropped.  Tag values are compared exactly (split on ``;``).
+
+    Parameters
+    ----------
+    tags
+        The way's OSM tags.
+    """
+    if not isinstance(tags, Mapping):
+        return "no highway"
+    highway = tags.get("highway")
+    if highway is None or (isinstance(highway, float) and np.isnan(highway)) or str(highway) == "":
+        return "no highway"
+    highway = str(highway)
+    if _DRIVE_EXCLUDED_HIGHWAY.search(highway):
+        return f"highway={highway}"
+    if "yes" in _values(tags, "area"):
+        return "area=yes"
+    if "private" in _values(tags, "access"):
+        return "access=private"
+    for key in ("motor_vehicle", "motorcar", "hgv"):
+        if "no" in _values(tags, key):
+            return f"{key}=no"
+    if _values(tags, "service") & _DRIVE_EXCLUDED_SERVICE:
+        return "service=" + ";".join(sorted(_values(tags, "service") & _DRIVE_EXCLUDED_SERVICE))
+    return None
+
+
+def build_drive_network(
+    nodes: pd.DataFrame,
+    ways: pd.DataFrame,
+    crs: object | None = None,
+    *,
+    speed_kmh: float = DEFAULT_TRUCK_SPEED_KMH,
+    node_crs: object = "EPSG:4326",
+    source: str = OSM_SOURCE,
+) -> WalkNetwork:
+    """Build the drive network (for haul trucks) from OSM node and way tables.
+
+    Same segment-level arrays as :func:`build_walk_network` (the :class:`WalkNetwork` container), with
+    the drive filter of :func:`drive_exclusion_reason` and one-way streets: ``oneway=yes|true|1`` and
+    ``junction=roundabout`` give only ``u -> v``, ``oneway=-1`` only ``v -> u``.  Grades are 0 and
+    ``time_s = length / speed_kmh`` (the haul analysis uses ``length_m``).
+
+    Parameters
+    ----------
+    nodes
+        Columns ``id``, ``lon``, ``lat`` (in *node_crs*).
+    ways
+        Columns ``id``, ``refs``, ``tags``; non-drivable ways are filtered here.
+    crs
+        Metric analysis CRS (default: the settings' ``analysis_crs``).
+    speed_kmh
+        Flat speed for ``time_s``.
+    node_crs
+        CRS of ``lon``/``lat``.
+    source
+        Provenance text stored on the network.
+
+    Returns
+    -------
+    WalkNetwork
+        ``meta`` counts ways kept/dropped by reason and one-way ways.
+
+    Raises
+    ------
+    InputDataError
+        Missing columns, repeated node ids, a non-positive speed, or no drivable segment.
+    CRSError
+        If *crs* is geographic or Web Mercator.
+    """
+    target = require_projected(crs or get_settings().analysis_crs, where="drive network")
+    for table, name, cols in ((nodes, "nodes", ("id", "lon", "lat")), (ways, "ways", ("id", "refs", "tags"))):
+        missing = [c for c in cols if c not in table.columns]
+        if missing:
+            raise InputDataError(
+                f"the OSM {name} table lacks columns {missing}",
+                where=f"{name} table",
+                fix=f"give a table with columns {list(cols)} (as produced by jlp_geo.sources.osm)",
+            )
+    if not (np.isfinite(speed_kmh) and speed_kmh > 0):
+        raise InputDataError(f"speed must be positive, got {speed_kmh!r}", fix="use e.g. 30 (km/h)")
+    meta: dict[str, Any] = {"ways_in": len(ways), "ways_dropped": {}}
+    tags_list = list(ways["tags"])
+    reasons = [drive_exclusion_reason(t) for t in tags_list]
+    keep = np.array([r is None for r in reasons], dtype=bool)
+    for r in reasons:
+        if r is not None:
+            meta["ways_dropped"][r] = meta["ways_dropped"].get(r, 0) + 1
+    kept_tags = [t for t, k in zip(tags_list, keep) if k]
+    kept_refs = [list(r) if r is not None else [] for r, k in zip(ways["refs"], keep) if k]
+    kept_ids = np.asarray(ways["id"], dtype=np.int64)[keep]
+    meta["ways_kept"] = int(keep.sum())
+    n_ways = len(kept_refs)
+    way_highway = np.array([str(t.get("highway")) for t in kept_tags], dtype=object)
+    way_name = np.array([t.get("name:zh", t.get("name")) for t in kept_tags], dtype=object)
+    way_name_en = np.array([t.get("name:en") for t in kept_tags], dtype=object)
+    way_bridge = np.array([_flag(t, "bridge") for t in kept_tags], dtype=bool)
+    way_tunnel = np.array([_flag(t, "tunnel") for t in kept_tags], dtype=bool)
+    oneway = [_values(t, "oneway") for t in kept_tags]
+    roundabout = np.array(["roundabout" in _values(t, "junction") for t in kept_tags], dtype=bool)
+    way_fwd = np.array([not (o & {"-1"}) for o in oneway], dtype=bool)
+    way_bwd = np.array([not (o & _ONEWAY_FORWARD) for o in oneway], dtype=bool) & ~roundabout
+    meta["oneway_ways"] = int((~(way_fwd & way_bwd)).sum())
+
+    lens = np.fromiter((len(r) for r in kept_refs), dtype=np.int64, count=n_ways)
+    all_refs = (
+        np.fromiter((nid for r in kept_refs for nid in r), dtype=np.int64, count=int(lens.sum()))
+        if n_ways
+        else np.empty(0, np.int64)
+    )
+    ends = np.cumsum(lens)
+    seg_mask = np.ones(all_refs.size, dtype=bool)
+    seg_mask[ends[lens > 0] - 1] = False
+    seg_pos = np.flatnonzero(seg_mask)
+    seg_way = np.repeat(np.arange(n_ways), np.maximum(lens - 1, 0))
+    node_index = pd.Index(np.asarray(nodes["id"], dtype=np.int64))
+    if not node_index.is_unique:
+        dup = node_index[node_index.duplicated()][:5].tolist()
+        raise InputDataError(f"node ids repeat in the nodes table, e.g. {dup}", where="nodes table")
+    a_row = node_index.get_indexer(all_refs[seg_pos])
+    b_row = node_index.get_indexer(all_refs[seg_pos + 1])
+    ok = (a_row >= 0) & (b_row >= 0)
+    meta["segments_missing_node"] = int((~ok).sum())
+    ok &= a_row != b_row
+    a_row, b_row, seg_way = a_row[ok], b_row[ok], seg_way[ok]
+    if a_row.size == 0:
+        raise InputDataError(
+            f"no drivable street segment in the OSM data ({meta['ways_kept']} of {meta['ways_in']} ways pass "
+            f"the drive filter, {meta['segments_missing_node']} segments lack their nodes)",
+            where="OSM ways/nodes tables",
+            fix="check that the extract covers the study area and includes highway=* roads with their nodes",
+        )
+    used, inv = np.unique(np.concatenate([a_row, b_row]), return_inverse=True)
+    a = inv[: a_row.size].astype(np.int32)
+    b = inv[a_row.size :].astype(np.int32)
+    n = used.size
+    lon = np.asarray(nodes["lon"], dtype=float)[used]
+    lat = np.asarray(nodes["lat"], dtype=float)[used]
+    x, y = transform_xy(lon, lat, node_crs, target)
+    seg_len = np.hypot(x[b] - x[a], y[b] - y[a])
+    fi = np.flatnonzero(way_fwd[seg_way])
+    bi = np.flatnonzero(way_bwd[seg_way])
+    seg_of_edge = np.concatenate([fi, bi])
+    u = np.concatenate([a[fi], b[bi]]).astype(np.int32)
+    v = np.concatenate([b[fi], a[bi]]).astype(np.int32)
+    length = seg_len[seg_of_edge]
+    ew = seg_way[seg_of_edge]
+    comp, comp_size = _components(u, v, n)
+    meta["components"] = int(comp.max() + 1)
+    meta["nodes_outside_largest"] = int((comp != 0).sum())
+    return WalkNetwork(
+        node_ids=node_index.to_numpy()[used],
+        x=x,
+        y=y,
+        z=None,
+        u=u,
+        v=v,
+        length_m=length,
+        time_s=length / (speed_kmh / 3.6),
+        grade=np.zeros(u.size),
+        way_id=kept_ids[ew],
+        highway=way_highway[ew],
+        bridge=way_bridge[ew],
+        tunnel=way_tunnel[ew],
+        elevator=np.zeros(u.size, dtype=bool),
+        name=way_name[ew],
+        name_en=way_name_en[ew],
+        component=comp,
+        component_size=comp_size,
+        crs=target.to_string(),
+        speed_m_per_min=float(speed_kmh) * 1000.0 / 60.0,
+        source=source,
+        meta=meta,
+    )

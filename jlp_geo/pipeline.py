@@ -289,7 +289,20 @@ def build(
             analysis_crs=profile.analysis_crs,
             census=census,
         )
+    from .waste import analyse_waste, write_waste_outputs
+
+    facilities = plan.layers["waste_facilities"]
+    raster = population if population and Path(str(population)).suffix.lower() in (".tif", ".tiff") else None
+    waste_result = analyse_waste(
+        profile,
+        osm=osm_path,
+        townships=plan.layers["townships"],
+        facilities=facilities if "facility_id" in facilities.columns else None,
+        population=raster or census,
+    )
     result = write_outputs(plan, out_dir, profile, tianditu_token=tianditu_token)
+    result.files.extend(write_waste_outputs(waste_result, out_dir, tianditu_token=tianditu_token))
+    result.notes.extend(f"建筑垃圾 {line}" for line in waste_result.key_findings())
     if coverage is not None:
         result.files.extend(write_coverage_outputs(coverage, out_dir, tianditu_token=tianditu_token))
         result.notes.extend(coverage.notes)
