@@ -21,6 +21,7 @@ EPILOG = """examples:
   jlp-geo build --out out --osm chongqing-latest.osm.pbf --population chn_ppp_2020_constrained.tif --dem dem.tif
   jlp-geo coverage --osm extract.osm.pbf --boundary area.gpkg --out cov
   jlp-geo waste --out waste
+  jlp-geo report --out report
   jlp-geo build --out out --townships 镇街.gpkg --waste-facilities sites.geojson --input-crs gcj02
 
 Outputs of build: OUT/jiulongpo.gpkg (GPKG 1.2, QGIS styles), OUT/tables/*.csv
@@ -82,6 +83,19 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--boundary", help="study-area polygon file (default: the extent of the OSM data)")
     c.add_argument("--input-crs", choices=["gcj02", "bd09"], default=None, help="the boundary file is in GCJ-02/BD-09")
     c.add_argument("--tianditu-token", default=os.environ.get("TIANDITU_TOKEN"), help="Tianditu key for the basemap choice")
+
+    r = sub.add_parser(
+        "report",
+        help="plan-indicator report (规划指标报告): OUT/report.html + OUT/tables/indicators.xlsx/.csv",
+        description="Compute the plan's measurable spatial targets (公园绿化活动场地服务半径覆盖率, 15分钟生活圈, 健身圈, 一老一小, "
+        "轨道通车里程, 建筑垃圾) for the whole district, each 组团 and 镇街, and write OUT/report.html (self-contained, prints on A4) "
+        "and OUT/tables/indicators.xlsx/.csv. Without OSM data the coverage indicators are listed as not computed, with the reason.",
+    )
+    _add_common(r)
+    r.add_argument("--out", type=Path, required=True, help="output folder")
+    _add_coverage_inputs(r, required=False)
+    r.add_argument("--townships", help="official 镇街 boundaries (GeoPackage/GeoJSON/Shapefile), as for build")
+    r.add_argument("--input-crs", choices=["gcj02", "bd09"], default=None, help="the 镇街 file is in GCJ-02/BD-09")
 
     w = sub.add_parser(
         "waste",
@@ -209,6 +223,47 @@ def _cmd_coverage(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_report(args: argparse.Namespace) -> int:
+    from .config import load_profile
+    from .pipeline import build_plan_layers, cached_osm
+    from .report import run_report, summary_rows
+    from .waste import analyse_waste
+
+    profile = load_profile(args.profile, analysis_crs=args.analysis_crs)
+    plan = build_plan_layers(profile, townships=args.townships, input_crs=args.input_crs)
+    osm = args.osm or cached_osm()
+    options = {
+        k: v
+        for k, v in {"population": args.population, "census": args.census, "dem": args.dem, "speed_m_per_min": args.speed}.items()
+        if v is not None
+    }
+    facilities = plan.layers["waste_facilities"]
+    waste = analyse_waste(profile, osm=osm, townships=plan.layers["townships"],
+                          facilities=facilities if "facility_id" in facilities.columns else None)
+    table, files = run_report(
+        args.out,
+        profile=profile,
+        osm=osm,
+        waste=waste,
+        townships=plan.layers["townships"],
+        clusters=plan.layers["clusters"],
+        boundary=plan.layers["district"],
+        coverage_options=options,
+    )
+    print(f"jlp-geo report: written to {Path(args.out).resolve()}")
+    for f in files:
+        print(f"  {f.relative_to(args.out)!s:<28} {f.stat().st_size / 1024:>9.1f} KB")
+    print("indicators, whole area (现状 / 目标):")
+    for row in summary_rows(table).itertuples():
+        if row.value != row.value:
+            value = "未计算 not computed"
+        else:
+            value = f"{row.value:,.1f}{row.value_unit if row.value_unit == '%' else ' ' + row.value_unit}"
+        print(f"  {row.indicator_zh} · {row.measure_zh}: {value}  [{row.target_text}]")
+    print(f"open the report: {(Path(args.out) / 'report.html').resolve()}")
+    return 0
+
+
 def _cmd_waste(args: argparse.Namespace) -> int:
     from .config import load_profile
     from .pipeline import cached_osm
@@ -276,6 +331,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_fetch(args)
         if args.command == "waste":
             return _cmd_waste(args)
+        if args.command == "report":
+            return _cmd_report(args)
     except JlpGeoError as exc:
         print(f"jlp-geo {args.command}: error: {exc}", file=sys.stderr)
         return 2

@@ -300,6 +300,18 @@ def build(
         facilities=facilities if "facility_id" in facilities.columns else None,
         population=raster or census,
     )
+    from .indicators import compute_indicators
+    from .report import write_report
+
+    indicators = compute_indicators(
+        profile=profile,
+        coverage=coverage,
+        osm=osm_path,
+        waste=waste_result,
+        townships=plan.layers["townships"],
+        clusters=plan.layers["clusters"],
+        boundary=plan.layers["district"],
+    )
     result = write_outputs(plan, out_dir, profile, tianditu_token=tianditu_token)
     result.files.extend(write_waste_outputs(waste_result, out_dir, tianditu_token=tianditu_token))
     result.notes.extend(f"建筑垃圾 {line}" for line in waste_result.key_findings())
@@ -307,6 +319,8 @@ def build(
         result.files.extend(write_coverage_outputs(coverage, out_dir, tianditu_token=tianditu_token))
         result.notes.extend(coverage.notes)
         result.counts["coverage_nodes"] = {"features": coverage.network.n_nodes, "located": coverage.network.n_nodes}
+    result.files.extend(write_report(indicators, out_dir))
+    result.notes.extend(indicators.gaps)
     return result
 
 

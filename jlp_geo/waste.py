@@ -1379,6 +1379,20 @@ class WasteResult:
             "waste_siting": self.siting,
         }
 
+    @property
+    def rates(self) -> dict[str, float]:
+        """Rates the plan's own figures imply, for the indicator report (percent).
+
+        Only the 综合利用率 has a value the plan's figures determine: with all
+        spoil and slurry landfilled (第八条（四）) it is the recovered solid waste over
+        all waste (density parameter for the m³ part).  The 资源化利用率 cannot be
+        computed: the plan states no current recovery, only a gap.
+        """
+        b = self.balance.set_index("check_id")
+        if "tgt_comprehensive_if_landfilled" in b.index:
+            return {"综合利用率 comprehensive (第八条（四）: all spoil/slurry landfilled)": float(b.loc["tgt_comprehensive_if_landfilled", "value"])}
+        return {}
+
     def key_findings(self) -> list[str]:
         """The key findings in a few sentences (for the report, the CLI and the build notes)."""
         return _key_findings(self)
