@@ -417,6 +417,62 @@ def _flag(tags: Mapping[str, Any], key: str) -> bool:
     return bool(vals) and vals != {"no"}
 
 
+def _split_segments(
+    nodes: pd.DataFrame,
+    kept_refs: list[list[int]],
+    meta: dict[str, Any],
+    node_crs: object,
+    target: object,
+    adjective: str,
+    filter_name: str,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Split kept ways into segments between consecutive node refs and project the used nodes.
+
+    Returns ``(a, b, seg_way, used, x, y, seg_len)``: segment end node indices (int32,
+    into *used*), the kept-way index of each segment, the row numbers of the used
+    nodes in *nodes*, their coordinates in *target* and the segment lengths (m).
+    Records ``segments_missing_node`` in *meta*; raises :class:`InputDataError`
+    when no segment remains.
+    """
+    n_ways = len(kept_refs)
+    lens = np.fromiter((len(r) for r in kept_refs), dtype=np.int64, count=n_ways)
+    all_refs = (
+        np.fromiter((nid for r in kept_refs for nid in r), dtype=np.int64, count=int(lens.sum()))
+        if n_ways
+        else np.empty(0, np.int64)
+    )
+    ends = np.cumsum(lens)
+    seg_mask = np.ones(all_refs.size, dtype=bool)
+    seg_mask[ends[lens > 0] - 1] = False  # last ref of each way starts no segment
+    seg_pos = np.flatnonzero(seg_mask)
+    seg_way = np.repeat(np.arange(n_ways), np.maximum(lens - 1, 0))
+
+    node_index = pd.Index(np.asarray(nodes["id"], dtype=np.int64))
+    if not node_index.is_unique:
+        dup = node_index[node_index.duplicated()][:5].tolist()
+        raise InputDataError(f"node ids repeat in the nodes table, e.g. {dup}", where="nodes table")
+    a_row = node_index.get_indexer(all_refs[seg_pos])
+    b_row = node_index.get_indexer(all_refs[seg_pos + 1])
+    ok = (a_row >= 0) & (b_row >= 0)
+    meta["segments_missing_node"] = int((~ok).sum())
+    ok &= a_row != b_row
+    a_row, b_row, seg_way = a_row[ok], b_row[ok], seg_way[ok]
+    if a_row.size == 0:
+        raise InputDataError(
+            f"no {adjective} street segment in the OSM data ({meta['ways_kept']} of {meta['ways_in']} ways pass "
+            f"the {filter_name} filter, {meta['segments_missing_node']} segments lack their nodes)",
+            where="OSM ways/nodes tables",
+            fix="check that the extract covers the study area and includes highway=* ways with their nodes",
+        )
+    used, inv = np.unique(np.concatenate([a_row, b_row]), return_inverse=True)
+    a = inv[: a_row.size].astype(np.int32)
+    b = inv[a_row.size :].astype(np.int32)
+    lon = np.asarray(nodes["lon"], dtype=float)[used]
+    lat = np.asarray(nodes["lat"], dtype=float)[used]
+    x, y = transform_xy(lon, lat, node_crs, target)
+    return a, b, seg_way, used, x, y, np.hypot(x[b] - x[a], y[b] - y[a])
+
+
 def build_walk_network(
     nodes: pd.DataFrame,
     ways: pd.DataFrame,
@@ -495,7 +551,6 @@ def build_walk_network(
     kept_ids = np.asarray(ways["id"], dtype=np.int64)[keep]
     meta["ways_kept"] = int(keep.sum())
 
-    n_ways = len(kept_refs)
     way_highway = np.array([str(t.get("highway")) for t in kept_tags], dtype=object)
     way_name = np.array([t.get("name:zh", t.get("name")) for t in kept_tags], dtype=object)
     way_name_en = np.array([t.get("name:en") for t in kept_tags], dtype=object)
@@ -508,47 +563,9 @@ def build_walk_network(
     way_fwd = np.array([not (o & {"-1"}) for o in oneway], dtype=bool)
     way_bwd = np.array([not (o & _ONEWAY_FORWARD) for o in oneway], dtype=bool)
 
-    # 2. segments between consecutive refs
-    lens = np.fromiter((len(r) for r in kept_refs), dtype=np.int64, count=n_ways)
-    all_refs = (
-        np.fromiter((nid for r in kept_refs for nid in r), dtype=np.int64, count=int(lens.sum()))
-        if n_ways
-        else np.empty(0, np.int64)
-    )
-    ends = np.cumsum(lens)
-    seg_mask = np.ones(all_refs.size, dtype=bool)
-    seg_mask[ends[lens > 0] - 1] = False  # last ref of each way starts no segment
-    seg_pos = np.flatnonzero(seg_mask)
-    seg_way = np.repeat(np.arange(n_ways), np.maximum(lens - 1, 0))
-
-    node_index = pd.Index(np.asarray(nodes["id"], dtype=np.int64))
-    if not node_index.is_unique:
-        dup = node_index[node_index.duplicated()][:5].tolist()
-        raise InputDataError(f"node ids repeat in the nodes table, e.g. {dup}", where="nodes table")
-    a_row = node_index.get_indexer(all_refs[seg_pos])
-    b_row = node_index.get_indexer(all_refs[seg_pos + 1])
-    ok = (a_row >= 0) & (b_row >= 0)
-    meta["segments_missing_node"] = int((~ok).sum())
-    ok &= a_row != b_row
-    a_row, b_row, seg_way = a_row[ok], b_row[ok], seg_way[ok]
-
-    if a_row.size == 0:
-        raise InputDataError(
-            f"no walkable street segment in the OSM data ({meta['ways_kept']} of {meta['ways_in']} ways pass "
-            f"the walk filter, {meta['segments_missing_node']} segments lack their nodes)",
-            where="OSM ways/nodes tables",
-            fix="check that the extract covers the study area and includes highway=* ways with their nodes",
-        )
-
-    # 3. nodes actually used; project to the analysis CRS
-    used, inv = np.unique(np.concatenate([a_row, b_row]), return_inverse=True)
-    a = inv[: a_row.size].astype(np.int32)
-    b = inv[a_row.size :].astype(np.int32)
+    # 2.-3. segments between consecutive refs; nodes actually used, projected to the analysis CRS
+    a, b, seg_way, used, x, y, seg_len = _split_segments(nodes, kept_refs, meta, node_crs, target, "walkable", "walk")
     n = used.size
-    lon = np.asarray(nodes["lon"], dtype=float)[used]
-    lat = np.asarray(nodes["lat"], dtype=float)[used]
-    x, y = transform_xy(lon, lat, node_crs, target)
-    seg_len = np.hypot(x[b] - x[a], y[b] - y[a])
 
     # 4. elevations and grades (per segment, in the way's direction a -> b)
     z: np.ndarray | None = None
@@ -610,7 +627,7 @@ def build_walk_network(
     meta["nodes_outside_largest"] = int((comp != 0).sum())
     meta["steps_factor"] = steps_factor
     return WalkNetwork(
-        node_ids=node_index.to_numpy()[used],
+        node_ids=np.asarray(nodes["id"], dtype=np.int64)[used],
         x=x,
         y=y,
         z=z,
@@ -747,7 +764,6 @@ def build_drive_network(
     kept_refs = [list(r) if r is not None else [] for r, k in zip(ways["refs"], keep) if k]
     kept_ids = np.asarray(ways["id"], dtype=np.int64)[keep]
     meta["ways_kept"] = int(keep.sum())
-    n_ways = len(kept_refs)
     way_highway = np.array([str(t.get("highway")) for t in kept_tags], dtype=object)
     way_name = np.array([t.get("name:zh", t.get("name")) for t in kept_tags], dtype=object)
     way_name_en = np.array([t.get("name:en") for t in kept_tags], dtype=object)
@@ -759,42 +775,8 @@ def build_drive_network(
     way_bwd = np.array([not (o & _ONEWAY_FORWARD) for o in oneway], dtype=bool) & ~roundabout
     meta["oneway_ways"] = int((~(way_fwd & way_bwd)).sum())
 
-    lens = np.fromiter((len(r) for r in kept_refs), dtype=np.int64, count=n_ways)
-    all_refs = (
-        np.fromiter((nid for r in kept_refs for nid in r), dtype=np.int64, count=int(lens.sum()))
-        if n_ways
-        else np.empty(0, np.int64)
-    )
-    ends = np.cumsum(lens)
-    seg_mask = np.ones(all_refs.size, dtype=bool)
-    seg_mask[ends[lens > 0] - 1] = False
-    seg_pos = np.flatnonzero(seg_mask)
-    seg_way = np.repeat(np.arange(n_ways), np.maximum(lens - 1, 0))
-    node_index = pd.Index(np.asarray(nodes["id"], dtype=np.int64))
-    if not node_index.is_unique:
-        dup = node_index[node_index.duplicated()][:5].tolist()
-        raise InputDataError(f"node ids repeat in the nodes table, e.g. {dup}", where="nodes table")
-    a_row = node_index.get_indexer(all_refs[seg_pos])
-    b_row = node_index.get_indexer(all_refs[seg_pos + 1])
-    ok = (a_row >= 0) & (b_row >= 0)
-    meta["segments_missing_node"] = int((~ok).sum())
-    ok &= a_row != b_row
-    a_row, b_row, seg_way = a_row[ok], b_row[ok], seg_way[ok]
-    if a_row.size == 0:
-        raise InputDataError(
-            f"no drivable street segment in the OSM data ({meta['ways_kept']} of {meta['ways_in']} ways pass "
-            f"the drive filter, {meta['segments_missing_node']} segments lack their nodes)",
-            where="OSM ways/nodes tables",
-            fix="check that the extract covers the study area and includes highway=* roads with their nodes",
-        )
-    used, inv = np.unique(np.concatenate([a_row, b_row]), return_inverse=True)
-    a = inv[: a_row.size].astype(np.int32)
-    b = inv[a_row.size :].astype(np.int32)
+    a, b, seg_way, used, x, y, seg_len = _split_segments(nodes, kept_refs, meta, node_crs, target, "drivable", "drive")
     n = used.size
-    lon = np.asarray(nodes["lon"], dtype=float)[used]
-    lat = np.asarray(nodes["lat"], dtype=float)[used]
-    x, y = transform_xy(lon, lat, node_crs, target)
-    seg_len = np.hypot(x[b] - x[a], y[b] - y[a])
     fi = np.flatnonzero(way_fwd[seg_way])
     bi = np.flatnonzero(way_bwd[seg_way])
     seg_of_edge = np.concatenate([fi, bi])
@@ -806,7 +788,7 @@ def build_drive_network(
     meta["components"] = int(comp.max() + 1)
     meta["nodes_outside_largest"] = int((comp != 0).sum())
     return WalkNetwork(
-        node_ids=node_index.to_numpy()[used],
+        node_ids=np.asarray(nodes["id"], dtype=np.int64)[used],
         x=x,
         y=y,
         z=None,
