@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import datetime as _dt
 import os
+import shutil
 import sqlite3
 import tempfile
 from collections.abc import Iterator, Mapping
@@ -76,6 +77,35 @@ def atomic_path(target: str | Path, suffix: str | None = None) -> Iterator[Path]
         with contextlib.suppress(OSError):
             tmp.unlink()
         raise
+
+
+@contextlib.contextmanager
+def staged_outputs(out_dir: str | Path) -> Iterator[tuple[Path, list[Path]]]:
+    """Write several outputs into a staging folder, then move them into *out_dir* together.
+
+    Yields ``(staging, files)``: write each output under *staging* (same relative
+    layout as wanted under *out_dir*) and append its path to *files*.  On success
+    the files are moved into place and *files* then holds their final paths; on
+    any error nothing reaches *out_dir* and the staging folder is removed.
+    """
+    out_dir = Path(out_dir)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"cannot create the output folder {out_dir}", where=str(out_dir), fix="choose a writable --out folder") from exc
+    staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=out_dir))
+    files: list[Path] = []
+    try:
+        yield staging, files
+        final = []
+        for f in files:
+            target = out_dir / f.relative_to(staging)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(f, target)
+            final.append(target)
+        files[:] = final
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
 
 
 # --------------------------------------------------------------------------- QGIS styles

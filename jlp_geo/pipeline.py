@@ -9,9 +9,6 @@ half-written output.
 from __future__ import annotations
 
 import datetime as _dt
-import os
-import shutil
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,7 +18,7 @@ import pandas as pd
 
 from . import __version__
 from .config import Profile, load_profile
-from .io import read_gpkg_info, table_from_layer, write_csv, write_geopackage
+from .io import read_gpkg_info, staged_outputs, table_from_layer, write_csv, write_geopackage
 from .layers import admin, parks, transport, waste
 from .layers._common import PRECISION_ZH
 from .sources.userfile import read_user_layer
@@ -149,17 +146,6 @@ def build_plan_layers(
     return PlanLayers(layers=layers, tables=tables, headers=headers, notes=notes)
 
 
-def _publish(staged: list[Path], staging: Path, out_dir: Path) -> list[Path]:
-    """Move complete files from the staging folder to their places under *out_dir*."""
-    final = []
-    for f in staged:
-        target = out_dir / f.relative_to(staging)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(f, target)
-        final.append(target)
-    return final
-
-
 def _layer_metadata(name: str, gdf: gpd.GeoDataFrame) -> dict[str, str]:
     style = style_for(name)
     precisions = ", ".join(f"{p} {PRECISION_ZH.get(p, p)}: {n}" for p, n in gdf["precision"].value_counts().items())
@@ -206,24 +192,18 @@ def write_outputs(
     from .viz.atlas import build_atlas  # folium is heavy: import only when writing maps
 
     out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=out_dir))
-    try:
-        gpkg = write_geopackage(
+    with staged_outputs(out_dir) as (staging, final):
+        final.append(write_geopackage(
             staging / GPKG_NAME,
             plan.layers,
             dataset_metadata=_dataset_metadata(profile, plan.notes),
             layer_metadata={n: _layer_metadata(n, g) for n, g in plan.layers.items()},
-        )
-        staged = [gpkg]
+        ))
         for name, gdf in plan.layers.items():
-            staged.append(write_csv(table_from_layer(gdf), staging / "tables" / f"{name}.csv", plan.headers.get(name)))
+            final.append(write_csv(table_from_layer(gdf), staging / "tables" / f"{name}.csv", plan.headers.get(name)))
         for name, df in plan.tables.items():
-            staged.append(write_csv(df, staging / "tables" / f"{name}.csv", plan.headers.get(name)))
-        staged.append(build_atlas(plan.layers, staging / "maps" / ATLAS_NAME, tianditu_token=tianditu_token, notes=plan.notes))
-        final = _publish(staged, staging, out_dir)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+            final.append(write_csv(df, staging / "tables" / f"{name}.csv", plan.headers.get(name)))
+        final.append(build_atlas(plan.layers, staging / "maps" / ATLAS_NAME, tianditu_token=tianditu_token, notes=plan.notes))
     counts = {
         n: {"features": len(g), "located": int((g.geometry.notna() & ~g.geometry.is_empty).sum())}
         for n, g in plan.layers.items()
@@ -375,15 +355,12 @@ def write_coverage_outputs(result, out_dir: str | Path, *, tianditu_token: str |
     from .life_circle import HEADERS_ZH, long_table
     from .viz.coverage_map import build_coverage_map
 
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=out_dir))
-    try:
+    with staged_outputs(out_dir) as (staging, staged):
         layers = result.layers()
         metadata = {"title": "15分钟高品质生活服务圈 coverage", "generator": f"jlp_geo {__version__}"}
         metadata.update({f"provenance_{k}": v for k, v in result.provenance.items()})
         metadata.update({f"note_{i:02d}": n for i, n in enumerate(result.notes, 1)})
-        staged = [write_geopackage(staging / COVERAGE_GPKG, layers, dataset_metadata=metadata)]
+        staged.append(write_geopackage(staging / COVERAGE_GPKG, layers, dataset_metadata=metadata))
         long = long_table(result)
         summary = result.service_summary
         whole = result.whole_area.reset_index().rename(columns={"index": "unit"})
@@ -392,10 +369,7 @@ def write_coverage_outputs(result, out_dir: str | Path, *, tianditu_token: str |
             staged.append(write_csv(df, staging / "tables" / f"{name}.csv", HEADERS_ZH))
         staged.append(write_excel(tables, staging / "tables" / "coverage.xlsx", HEADERS_ZH))
         staged.append(build_coverage_map(result, staging / "maps" / COVERAGE_MAP, tianditu_token=tianditu_token))
-        final = _publish(staged, staging, out_dir)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-    return final
+    return staged
 
 
 def read_census(path: str | Path) -> tuple[dict[str, float], str]:

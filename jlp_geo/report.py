@@ -21,9 +21,6 @@ piece of text from data (OSM names, user files, the waste analysis) is escaped
 from __future__ import annotations
 
 import math
-import os
-import shutil
-import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -40,7 +37,7 @@ from .indicators import (
     IndicatorResult,
     compute_indicators,
 )
-from .io import atomic_path, write_csv, write_excel
+from .io import atomic_path, staged_outputs, write_csv, write_excel
 from .viz.escape import escape_text
 
 __all__ = ["REPORT_NAME", "render_report", "run_report", "summary_rows", "write_report"]
@@ -735,26 +732,15 @@ def write_report(result: IndicatorResult, out_dir: str | Path) -> list[Path]:
     """
     html = render_report(result)
     sheets = _sheets(result)
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".staging-report-", dir=out_dir))
-    try:
+    with staged_outputs(out_dir) as (staging, final):
         report = staging / REPORT_NAME
         with atomic_path(report) as tmp:
             tmp.write_text(html, encoding="utf-8")
-        staged = [
+        final += [
             report,
             write_csv(sheets["indicators"], staging / "tables" / TABLE_CSV, HEADERS_ZH),
             write_excel(sheets, staging / "tables" / TABLE_XLSX, HEADERS_ZH),
         ]
-        final = []
-        for f in staged:
-            target = out_dir / f.relative_to(staging)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(f, target)
-            final.append(target)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
     return final
 
 

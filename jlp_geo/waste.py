@@ -32,9 +32,6 @@ Built on the waste layer and plan tables of :mod:`jlp_geo.layers.waste` (建筑�
 from __future__ import annotations
 
 import math
-import os
-import shutil
-import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -1923,16 +1920,6 @@ def _receptor_layer(receptors: gpd.GeoDataFrame | None, placed: gpd.GeoDataFrame
 # --------------------------------------------------------------------------- writing
 
 
-def _publish(staged: list[Path], staging: Path, out_dir: Path) -> list[Path]:
-    final = []
-    for f in staged:
-        target = out_dir / f.relative_to(staging)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(f, target)
-        final.append(target)
-    return final
-
-
 def write_waste_outputs(result: WasteResult, out_dir: str | Path, *, tianditu_token: str | None = None) -> list[Path]:
     """Write ``waste.gpkg``, ``tables/waste_*.csv``, ``maps/waste.html`` and ``waste_report.html``.
 
@@ -1945,20 +1932,17 @@ def write_waste_outputs(result: WasteResult, out_dir: str | Path, *, tianditu_to
         The files written.
     """
     from . import __version__
-    from .io import write_csv, write_geopackage
+    from .io import staged_outputs, write_csv, write_geopackage
     from .report_waste import build_waste_report
     from .viz.waste_map import build_waste_map
 
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=out_dir))
-    try:
+    with staged_outputs(out_dir) as (staging, staged):
         metadata = {"title": "建筑垃圾产消平衡、运距与邻避筛查 construction-waste analysis", "generator": f"jlp_geo {__version__}",
                     "haul_method": result.method["haul_label"], "generation_proxy": result.method["proxy_label"],
                     "population": result.method["population"], "osm": result.method["osm"], "parameters": result.params.path}
         metadata.update({f"note_{i:02d}": n for i, n in enumerate(result.notes, 1)})
         metadata.update({f"finding_{i:02d}": n for i, n in enumerate(result.key_findings(), 1)})
-        staged = [write_geopackage(staging / GPKG_NAME, result.layers(), dataset_metadata=metadata)]
+        staged.append(write_geopackage(staging / GPKG_NAME, result.layers(), dataset_metadata=metadata))
         headers = dict(COLUMNS_ZH)
         headers["population_possible"] = "人口（含位置不确定）"
         for c in result.params.receptors:
@@ -1971,10 +1955,7 @@ def write_waste_outputs(result: WasteResult, out_dir: str | Path, *, tianditu_to
             staged.append(write_csv(df, staging / "tables" / f"{name}.csv", headers))
         staged.append(build_waste_map(result, staging / "maps" / MAP_NAME, tianditu_token=tianditu_token))
         staged.append(build_waste_report(result, staging / REPORT_NAME))
-        final = _publish(staged, staging, out_dir)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-    return final
+    return staged
 
 
 def run_waste(
