@@ -417,6 +417,37 @@ def _flag(tags: Mapping[str, Any], key: str) -> bool:
     return bool(vals) and vals != {"no"}
 
 
+def _check_tables(nodes: pd.DataFrame, ways: pd.DataFrame) -> None:
+    """Raise :class:`InputDataError` if the OSM node/way tables lack a needed column."""
+    for table, name, cols in ((nodes, "nodes", ("id", "lon", "lat")), (ways, "ways", ("id", "refs", "tags"))):
+        missing = [c for c in cols if c not in table.columns]
+        if missing:
+            raise InputDataError(
+                f"the OSM {name} table lacks columns {missing}",
+                where=f"{name} table",
+                fix=f"give a table with columns {list(cols)} (as produced by jlp_geo.sources.osm)",
+            )
+
+
+def _filter_ways(
+    ways: pd.DataFrame, exclusion_reason: Any, meta: dict[str, Any]
+) -> tuple[list[dict[str, Any]], list[list[int]], np.ndarray]:
+    """Keep the ways *exclusion_reason* accepts; count the dropped ones by reason in *meta*.
+
+    Returns the kept ways' tags, node refs and ids.
+    """
+    tags_list = list(ways["tags"])
+    reasons = [exclusion_reason(t) for t in tags_list]
+    keep = np.array([r is None for r in reasons], dtype=bool)
+    for r in reasons:
+        if r is not None:
+            meta["ways_dropped"][r] = meta["ways_dropped"].get(r, 0) + 1
+    meta["ways_kept"] = int(keep.sum())
+    kept_tags = [t for t, k in zip(tags_list, keep) if k]
+    kept_refs = [list(r) if r is not None else [] for r, k in zip(ways["refs"], keep) if k]
+    return kept_tags, kept_refs, np.asarray(ways["id"], dtype=np.int64)[keep]
+
+
 def _split_segments(
     nodes: pd.DataFrame,
     kept_refs: list[list[int]],
@@ -525,14 +556,7 @@ def build_walk_network(
         If *crs* is geographic or Web Mercator.
     """
     target = require_projected(crs or get_settings().analysis_crs, where="walk network")
-    for table, name, cols in ((nodes, "nodes", ("id", "lon", "lat")), (ways, "ways", ("id", "refs", "tags"))):
-        missing = [c for c in cols if c not in table.columns]
-        if missing:
-            raise InputDataError(
-                f"the OSM {name} table lacks columns {missing}",
-                where=f"{name} table",
-                fix=f"give a table with columns {list(cols)} (as produced by jlp_geo.sources.osm)",
-            )
+    _check_tables(nodes, ways)
     if not (np.isfinite(speed_m_per_min) and speed_m_per_min > 0):
         raise InputDataError(f"walking speed must be positive, got {speed_m_per_min!r}", fix="use e.g. 60 (m/min)")
     if not (np.isfinite(steps_factor) and 0 < steps_factor <= 1):
@@ -540,16 +564,7 @@ def build_walk_network(
     meta: dict[str, Any] = {"ways_in": int(len(ways)), "ways_dropped": {}}
 
     # 1. filter ways
-    tags_list = list(ways["tags"])
-    reasons = [walk_exclusion_reason(t) for t in tags_list]
-    keep = np.array([r is None for r in reasons], dtype=bool)
-    for r in reasons:
-        if r is not None:
-            meta["ways_dropped"][r] = meta["ways_dropped"].get(r, 0) + 1
-    kept_tags = [t for t, k in zip(tags_list, keep) if k]
-    kept_refs = [list(r) if r is not None else [] for r, k in zip(ways["refs"], keep) if k]
-    kept_ids = np.asarray(ways["id"], dtype=np.int64)[keep]
-    meta["ways_kept"] = int(keep.sum())
+    kept_tags, kept_refs, kept_ids = _filter_ways(ways, walk_exclusion_reason, meta)
 
     way_highway = np.array([str(t.get("highway")) for t in kept_tags], dtype=object)
     way_name = np.array([t.get("name:zh", t.get("name")) for t in kept_tags], dtype=object)
@@ -743,27 +758,11 @@ def build_drive_network(
         If *crs* is geographic or Web Mercator.
     """
     target = require_projected(crs or get_settings().analysis_crs, where="drive network")
-    for table, name, cols in ((nodes, "nodes", ("id", "lon", "lat")), (ways, "ways", ("id", "refs", "tags"))):
-        missing = [c for c in cols if c not in table.columns]
-        if missing:
-            raise InputDataError(
-                f"the OSM {name} table lacks columns {missing}",
-                where=f"{name} table",
-                fix=f"give a table with columns {list(cols)} (as produced by jlp_geo.sources.osm)",
-            )
+    _check_tables(nodes, ways)
     if not (np.isfinite(speed_kmh) and speed_kmh > 0):
         raise InputDataError(f"speed must be positive, got {speed_kmh!r}", fix="use e.g. 30 (km/h)")
     meta: dict[str, Any] = {"ways_in": len(ways), "ways_dropped": {}}
-    tags_list = list(ways["tags"])
-    reasons = [drive_exclusion_reason(t) for t in tags_list]
-    keep = np.array([r is None for r in reasons], dtype=bool)
-    for r in reasons:
-        if r is not None:
-            meta["ways_dropped"][r] = meta["ways_dropped"].get(r, 0) + 1
-    kept_tags = [t for t, k in zip(tags_list, keep) if k]
-    kept_refs = [list(r) if r is not None else [] for r, k in zip(ways["refs"], keep) if k]
-    kept_ids = np.asarray(ways["id"], dtype=np.int64)[keep]
-    meta["ways_kept"] = int(keep.sum())
+    kept_tags, kept_refs, kept_ids = _filter_ways(ways, drive_exclusion_reason, meta)
     way_highway = np.array([str(t.get("highway")) for t in kept_tags], dtype=object)
     way_name = np.array([t.get("name:zh", t.get("name")) for t in kept_tags], dtype=object)
     way_name_en = np.array([t.get("name:en") for t in kept_tags], dtype=object)
