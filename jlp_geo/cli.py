@@ -154,9 +154,9 @@ def _add_coverage_inputs(p: argparse.ArgumentParser, required: bool) -> None:
 
 
 def _cmd_build(args: argparse.Namespace) -> int:
-    from .pipeline import build, summarise
+    from .pipeline import run_build, summarise
 
-    result = build(
+    result = run_build(
         args.out,
         profile=args.profile,
         analysis_crs=args.analysis_crs,
@@ -225,13 +225,14 @@ def _cmd_coverage(args: argparse.Namespace) -> int:
 
 def _cmd_report(args: argparse.Namespace) -> int:
     from .config import load_profile
-    from .pipeline import build_plan_layers, cached_osm
-    from .report import run_report, summary_rows
-    from .waste import analyse_waste
+    from .analysis.waste import analyse_waste
+    from .pipeline import build_plan_layers, run_report
+    from .reports.indicators import summary_rows
+    from .sources.osm import cached_osm_path
 
     profile = load_profile(args.profile, analysis_crs=args.analysis_crs)
     plan = build_plan_layers(profile, townships=args.townships, input_crs=args.input_crs)
-    osm = args.osm or cached_osm()
+    osm = args.osm or cached_osm_path()
     options = {
         k: v
         for k, v in {"population": args.population, "census": args.census, "dem": args.dem, "speed_m_per_min": args.speed}.items()
@@ -266,13 +267,14 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
 def _cmd_waste(args: argparse.Namespace) -> int:
     from .config import load_profile
-    from .pipeline import cached_osm
-    from .waste import load_parameters, run_waste
+    from .analysis.waste import load_parameters
+    from .pipeline import run_waste
+    from .sources.osm import cached_osm_path
 
     result, files = run_waste(
         args.out,
         profile=load_profile(args.profile, analysis_crs=args.analysis_crs),
-        osm=args.osm or cached_osm(),
+        osm=args.osm or cached_osm_path(),
         townships=args.townships,
         generation_file=args.generation,
         sites_file=args.sites,
@@ -303,11 +305,11 @@ def _cmd_fetch(args: argparse.Namespace) -> int:
     from .io import atomic_path
     from .layers.admin import build_district
     from .settings import get_settings
-    from .sources.osm import download_geofabrik, fetch_overpass
+    from .sources.osm import fetch_geofabrik, fetch_overpass
 
     cache = args.cache_dir or get_settings().cache_dir / "osm"
     if args.source == "geofabrik":
-        path = download_geofabrik(cache)
+        path = fetch_geofabrik(cache)
     else:
         profile = load_profile(args.profile)
         polygon = build_district(profile).geometry.iloc[0]

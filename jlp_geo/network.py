@@ -346,7 +346,7 @@ class WalkNetwork:
         ``v_osm``, ``way_id``, ``highway``, ``length_m``, ``time_s``, ``grade``,
         ``bridge``, ``tunnel``, ``elevator`` and a two-point LineString.
         """
-        from .layers._common import finish_layer
+        from .layers.common import finish_layer
 
         geoms = shapely.linestrings(
             np.stack(
@@ -504,7 +504,7 @@ def _split_segments(
     return a, b, seg_way, used, x, y, np.hypot(x[b] - x[a], y[b] - y[a])
 
 
-def build_walk_network(
+def walk_network_from_osm(
     nodes: pd.DataFrame,
     ways: pd.DataFrame,
     crs: object | None = None,
@@ -714,7 +714,7 @@ def drive_exclusion_reason(tags: Mapping[str, Any]) -> str | None:
     return None
 
 
-def build_drive_network(
+def drive_network_from_osm(
     nodes: pd.DataFrame,
     ways: pd.DataFrame,
     crs: object | None = None,
@@ -725,7 +725,7 @@ def build_drive_network(
 ) -> WalkNetwork:
     """Build the drive network (for haul trucks) from OSM node and way tables.
 
-    Same segment-level arrays as :func:`build_walk_network` (the :class:`WalkNetwork` container), with
+    Same segment-level arrays as :func:`walk_network_from_osm` (the :class:`WalkNetwork` container), with
     the drive filter of :func:`drive_exclusion_reason` and one-way streets: ``oneway=yes|true|1`` and
     ``junction=roundabout`` give only ``u -> v``, ``oneway=-1`` only ``v -> u``.  Grades are 0 and
     ``time_s = length / speed_kmh`` (the haul analysis uses ``length_m``).

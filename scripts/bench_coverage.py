@@ -103,7 +103,7 @@ def _walk_network(net):
 
 
 def stage_engine(data: Path, out: Path, repeat: int) -> dict:
-    from jlp_geo.coverage import nearest_by_category
+    from jlp_geo.analysis.coverage import nearest_by_category
 
     net, cats = _load(data)
     wn = _walk_network(net)

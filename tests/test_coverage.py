@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 import shapely
 
-from jlp_geo.coverage import (
+from jlp_geo.analysis.coverage import (
     CoverageWarning,
     build_csr,
     nearest_by_category,
@@ -21,7 +21,7 @@ from jlp_geo.coverage import (
     snap_layer,
     snap_points,
 )
-from jlp_geo.network import build_walk_network
+from jlp_geo.network import walk_network_from_osm
 
 METRIC = "EPSG:4544"
 X0, Y0 = 500_000.0, 3_300_000.0
@@ -31,7 +31,7 @@ def build(coords, ways, **kw):
     nodes = pd.DataFrame({"id": list(coords), "lon": [c[0] for c in coords.values()],
                           "lat": [c[1] for c in coords.values()]})
     ways_df = pd.DataFrame({"id": [w[0] for w in ways], "refs": [w[1] for w in ways], "tags": [w[2] for w in ways]})
-    return build_walk_network(nodes, ways_df, crs=METRIC, node_crs=METRIC, **kw)
+    return walk_network_from_osm(nodes, ways_df, crs=METRIC, node_crs=METRIC, **kw)
 
 
 def path_network(n=11, spacing=100.0):

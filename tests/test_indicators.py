@@ -22,16 +22,16 @@ pyrosm = pytest.importorskip("pyrosm")
 
 from jlp_geo.crs import to_analysis  # noqa: E402
 from jlp_geo.errors import InputDataError  # noqa: E402
-from jlp_geo.indicators import (  # noqa: E402
+from jlp_geo.analysis.indicators import (  # noqa: E402
     LEVEL_CLUSTER,
     LEVEL_TOWNSHIP,
     LEVEL_WHOLE,
-    compute_indicators,
+    analyse_indicators,
     load_indicator_definitions,
     park_service_coverage,
     rail_route_length,
 )
-from jlp_geo.life_circle import analyse_coverage  # noqa: E402
+from jlp_geo.analysis.accessibility import analyse_coverage  # noqa: E402
 from jlp_geo.settings import get_settings  # noqa: E402
 from jlp_geo.sources.osm import OsmData, read_osm_file  # noqa: E402
 
@@ -81,7 +81,7 @@ def coverage(osm, boxes):
 
 @pytest.fixture(scope="module")
 def result(coverage, osm, boxes):
-    return compute_indicators(coverage=coverage, osm=osm, boundary=boxes.boundary)
+    return analyse_indicators(coverage=coverage, osm=osm, boundary=boxes.boundary)
 
 
 def _row(result, indicator, measure, level=LEVEL_WHOLE, unit=None):
@@ -188,10 +188,10 @@ def test_park_straight_line_equals_shapely_buffers(result, coverage, boxes):
 
 
 def test_park_residential_area_share_equals_overlay(result, osm, boxes):
-    from jlp_geo.layers.services import extract_services
-    from jlp_geo.life_circle import RESIDENTIAL_LAND
+    from jlp_geo.layers.services import services_from_osm
+    from jlp_geo.analysis.accessibility import RESIDENTIAL_LAND
 
-    res = extract_services(osm, [RESIDENTIAL_LAND], crs=CRS)
+    res = services_from_osm(osm, [RESIDENTIAL_LAND], crs=CRS)
     res = res[res.geom_type.isin(["Polygon", "MultiPolygon"])]
     assert list(result.extra["park_tiers"]["tier"]) == ["green_1000m2_300m", "park_1ha_500m"]
     boundary = to_analysis(boxes.boundary, CRS)
@@ -204,19 +204,19 @@ def test_park_residential_area_share_equals_overlay(result, osm, boxes):
 
 
 def test_park_residential_area_covered_part(coverage, osm, boxes):
-    from jlp_geo.layers.services import extract_services
-    from jlp_geo.life_circle import RESIDENTIAL_LAND
+    from jlp_geo.layers.services import services_from_osm
+    from jlp_geo.analysis.accessibility import RESIDENTIAL_LAND
 
     # a 50 m tier makes the covered part small enough to differ from the total
     defs = load_indicator_definitions()
     d = defs["park_service_radius"]
     tiers = [{"id": "t50", "categories": ["park_small", "park_large"], "min_area_m2": 1000, "radius_m": 50}]
     defs["park_service_radius"] = type(d)(**{**d.__dict__, "parameters": {**d.parameters, "tiers": tiers}})
-    r = compute_indicators(coverage=coverage, osm=osm, boundary=boxes.boundary, definitions=defs)
+    r = analyse_indicators(coverage=coverage, osm=osm, boundary=boxes.boundary, definitions=defs)
     s = coverage.services
     parks = s[s["included"] & s["category"].isin(["park_small", "park_large"]) & (s.geometry.area >= 1000)]
     reach = gpd.GeoDataFrame(geometry=[shapely.union_all(parks.geometry.buffer(50, quad_segs=64).to_numpy())], crs=CRS)
-    res = extract_services(osm, [RESIDENTIAL_LAND], crs=CRS)
+    res = services_from_osm(osm, [RESIDENTIAL_LAND], crs=CRS)
     res = res[res.geom_type.isin(["Polygon", "MultiPolygon"])]
     land = gpd.GeoDataFrame(geometry=[res.dissolve().geometry.iloc[0]], crs=CRS).overlay(to_analysis(boxes.boundary, CRS), how="intersection")
     covered = land.overlay(reach, how="intersection")
@@ -415,7 +415,7 @@ def test_station_catchment_equals_buffers_and_node_distances(result, coverage, b
 
 
 def test_default_jiulongpo_build_states_every_gap():
-    r = compute_indicators()
+    r = analyse_indicators()
     t = r.table
     cov = t[t["indicator"].isin(["park_service_radius", "life_circle_15min", "fitness_15min", "elderly_young", "rail_station_catchment"])]
     assert len(cov) >= 10 and cov["value"].isna().all()  # not zeros
@@ -439,7 +439,7 @@ def test_waste_result_is_read_when_present():
         landfill_life={"岩洞湾": 3.2, "锣鼓洞": 4.5},
         source="jlp_geo.waste test figures",
     )
-    r = compute_indicators(waste=waste)
+    r = analyse_indicators(waste=waste)
     rr = _row(r, "waste_resource_recovery", "plan_scope")
     assert rr["value"] == pytest.approx(65.0) and rr["gap"] == pytest.approx(-5.0) and rr["meets"] == "否 no"
     cu = _row(r, "waste_comprehensive_use", "plan_scope")
@@ -447,6 +447,6 @@ def test_waste_result_is_read_when_present():
     life = r.table[r.table["indicator"] == "waste_landfill_life"].set_index("unit")["value"]
     assert life.to_dict() == {"岩洞湾": 3.2, "锣鼓洞": 4.5}
     assert r.extra["waste_balance"].equals(waste.balance)
-    only_balance = compute_indicators(waste=types.SimpleNamespace(balance=waste.balance))
+    only_balance = analyse_indicators(waste=types.SimpleNamespace(balance=waste.balance))
     assert np.isnan(_row(only_balance, "waste_resource_recovery", "plan_scope")["value"])
     assert "gives no value" in _row(only_balance, "waste_resource_recovery", "plan_scope")["note"]

@@ -9,7 +9,7 @@ import pytest
 import shapely
 
 from jlp_geo.io import qgis_style_qml, read_gpkg_info, write_csv, write_geopackage
-from jlp_geo.layers._common import finish_layer
+from jlp_geo.layers.common import finish_layer
 
 
 @pytest.fixture()

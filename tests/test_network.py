@@ -12,7 +12,7 @@ from pyproj import Geod, Transformer
 
 from jlp_geo.errors import CRSError, InputDataError, MissingInputError
 from jlp_geo.network import (
-    build_walk_network,
+    walk_network_from_osm,
     sample_dem,
     tobler_factor,
     tobler_speed_kmh,
@@ -33,7 +33,7 @@ def tables(coords: dict[int, tuple[float, float]], ways: list[tuple[int, list[in
 
 def build(coords, ways, **kw):
     nodes, ways_df = tables(coords, ways)
-    return build_walk_network(nodes, ways_df, crs=METRIC, node_crs=METRIC, **kw)
+    return walk_network_from_osm(nodes, ways_df, crs=METRIC, node_crs=METRIC, **kw)
 
 
 def edge_time(net, a_osm, b_osm) -> float:
@@ -121,7 +121,7 @@ def test_lengths_match_geodesic_in_analysis_crs():
     # two real lon/lat points in Jiulongpo; EPSG:4544 scale error at 106.5E is ~0.03 %
     nodes = pd.DataFrame({"id": [1, 2, 3], "lon": [106.48, 106.49, 106.495], "lat": [29.50, 29.505, 29.52]})
     ways = pd.DataFrame({"id": [7], "refs": [[1, 2, 3]], "tags": [{"highway": "residential"}]})
-    net = build_walk_network(nodes, ways)
+    net = walk_network_from_osm(nodes, ways)
     assert net.crs == "EPSG:4544"
     geod = Geod(ellps="GRS80")
     _, _, d12 = geod.inv(106.48, 29.50, 106.49, 29.505)
@@ -174,25 +174,25 @@ def test_speed_option():
 def test_bad_inputs_raise_actionable_errors():
     nodes, ways = tables(line_coords([0, 100]), [(1, [1, 2], {"highway": "footway"})])
     with pytest.raises(InputDataError, match="lacks columns"):
-        build_walk_network(nodes.drop(columns="lat"), ways, crs=METRIC, node_crs=METRIC)
+        walk_network_from_osm(nodes.drop(columns="lat"), ways, crs=METRIC, node_crs=METRIC)
     with pytest.raises(InputDataError, match="positive"):
-        build_walk_network(nodes, ways, crs=METRIC, node_crs=METRIC, speed_m_per_min=0)
+        walk_network_from_osm(nodes, ways, crs=METRIC, node_crs=METRIC, speed_m_per_min=0)
     with pytest.raises(CRSError):
-        build_walk_network(nodes, ways, crs="EPSG:4326", node_crs=METRIC)
+        walk_network_from_osm(nodes, ways, crs="EPSG:4326", node_crs=METRIC)
     with pytest.raises(CRSError):
-        build_walk_network(nodes, ways, crs="EPSG:3857", node_crs=METRIC)
+        walk_network_from_osm(nodes, ways, crs="EPSG:3857", node_crs=METRIC)
     only_roads = pd.DataFrame({"id": [1], "refs": [[1, 2]], "tags": [{"highway": "motorway"}]})
     with pytest.raises(InputDataError, match="no walkable"):
-        build_walk_network(nodes, only_roads, crs=METRIC, node_crs=METRIC)
+        walk_network_from_osm(nodes, only_roads, crs=METRIC, node_crs=METRIC)
     dup = pd.concat([nodes, nodes.iloc[:1]])
     with pytest.raises(InputDataError, match="repeat"):
-        build_walk_network(dup, ways, crs=METRIC, node_crs=METRIC)
+        walk_network_from_osm(dup, ways, crs=METRIC, node_crs=METRIC)
 
 
 def test_layers_export_in_storage_crs():
     nodes = pd.DataFrame({"id": [1, 2], "lon": [106.48, 106.49], "lat": [29.50, 29.505]})
     ways = pd.DataFrame({"id": [7], "refs": [[1, 2]], "tags": [{"highway": "residential", "name": "杨家坪正街"}]})
-    net = build_walk_network(nodes, ways)
+    net = walk_network_from_osm(nodes, ways)
     edges = net.edges_gdf()
     assert edges.crs.to_epsg() == 4490 and len(edges) == 2
     assert {"u", "v", "length_m", "time_s", "source", "precision"} <= set(edges.columns)
@@ -235,7 +235,7 @@ def test_dem_times_are_anisotropic(tmp_path):
 def test_elevations_from_nodes_table_without_dem():
     nodes, ways = tables(line_coords([0, 100]), [(1, [1, 2], {"highway": "footway"})])
     nodes["ele"] = [200.0, 210.0]
-    net = build_walk_network(nodes, ways, crs=METRIC, node_crs=METRIC)
+    net = walk_network_from_osm(nodes, ways, crs=METRIC, node_crs=METRIC)
     assert edge_time(net, 1, 2) == pytest.approx(100.0 / math.exp(-0.35))
     assert edge_time(net, 2, 1) == pytest.approx(100.0)
     assert net.meta["elevation"] == "nodes table column 'ele'"
@@ -354,7 +354,7 @@ def _helsinki_tables():
 def test_helsinki_network_matches_independent_geodesic_graph():
     nx = pytest.importorskip("networkx")
     nodes, ways = _helsinki_tables()
-    net = build_walk_network(nodes, ways, crs="EPSG:3067")  # ETRS-TM35FIN
+    net = walk_network_from_osm(nodes, ways, crs="EPSG:3067")  # ETRS-TM35FIN
     # independent graph: same walkable ways, geodesic segment lengths, networkx
     geod = Geod(ellps="GRS80")
     ll = dict(zip(nodes["id"], zip(nodes["lon"], nodes["lat"])))
@@ -376,7 +376,7 @@ def test_helsinki_network_matches_independent_geodesic_graph():
         unique_len[tuple(sorted((int(net.node_ids[a]), int(net.node_ids[b]))))] = L
     # TM35FIN scale error at 24.9E, 60.2N is < 0.05 %
     assert sum(unique_len.values()) == pytest.approx(total_geod, rel=5e-4)
-    from jlp_geo.coverage import nearest_distances
+    from jlp_geo.analysis.coverage import nearest_distances
 
     src_osm = [int(net.node_ids[i]) for i in (0, 1000, 3000)]
     ours = nearest_distances(net.u, net.v, net.length_m, net.n_nodes, [0, 1000, 3000])

@@ -34,7 +34,7 @@ from jlp_geo.sources.osm import (
     OsmData,
     clip_osm,
     fetch_overpass,
-    from_overpass_json,
+    osm_from_overpass_json,
     overpass_queries,
     read_osm_file,
 )
@@ -88,7 +88,7 @@ def _elements(response: dict, kind: str) -> list[dict]:
 
 def test_pbf_xml_and_overpass_json_give_identical_tables(extract: dict) -> None:
     from_pbf: OsmData = extract["osm"]
-    from_json = from_overpass_json(extract["json"])
+    from_json = osm_from_overpass_json(extract["json"])
     from_xml = read_osm_file(extract["xml"])
     raw_nodes = _elements(extract["json"], "node")
     raw_ways = _elements(extract["json"], "way")
@@ -150,7 +150,7 @@ def test_provenance_of_each_channel(helsinki: dict) -> None:
     assert osm.provenance == "OpenStreetMap via PBF file Helsinki.osm.pbf, 2019-04-21"
     assert read_osm_file(helsinki["xml"]).source == "OSM XML helsinki.osm"
     stamped = dict(helsinki["json"], osm3s={"timestamp_osm_base": "2019-04-22T10:00:00Z"})
-    via_json = from_overpass_json(stamped)
+    via_json = osm_from_overpass_json(stamped)
     assert (via_json.source, via_json.date) == ("Overpass API", "2019-04-22T10:00:00Z")
     assert via_json.date_basis == "Overpass timestamp_osm_base"
 
@@ -164,7 +164,7 @@ def test_overpass_json_round_trip_and_duplicates(helsinki: dict) -> None:
     first = {"elements": js["elements"][: half + 1000]}
     skel = [{k: v for k, v in e.items() if k != "tags"} for e in js["elements"][half - 1000 : half]]
     second = {"elements": skel + js["elements"][half - 1000 :]}
-    assert from_overpass_json([first, second]).same_content(osm)
+    assert osm_from_overpass_json([first, second]).same_content(osm)
 
 
 # ---------------------------------------------------------------------------
@@ -200,7 +200,7 @@ def test_clip_rule_same_in_every_channel(helsinki: dict) -> None:
     assert set(streamed.relations["id"]) == exp_rels
     assert 1000 < len(exp_ways) < len(helsinki["osm"].ways)  # a real, partial clip
     assert streamed.same_content(clip_osm(helsinki["osm"], HELSINKI_AREA))
-    assert streamed.same_content(from_overpass_json(helsinki["json"], polygon=HELSINKI_AREA))
+    assert streamed.same_content(osm_from_overpass_json(helsinki["json"], polygon=HELSINKI_AREA))
     assert streamed.same_content(read_osm_file(helsinki["xml"], HELSINKI_AREA))
     # multipolygon relations come whole: every member way present
     for members, tags in streamed.relations[["members", "tags"]].itertuples(index=False):
@@ -387,7 +387,7 @@ def test_empty_clip_names_the_study_area(helsinki: dict) -> None:
     with pytest.raises(MissingInputError, match=msg):
         read_osm_file(EXTRACTS["test"], CHONGQING_BOX)
     with pytest.raises(MissingInputError, match=msg):
-        from_overpass_json(helsinki["json"], polygon=CHONGQING_BOX)
+        osm_from_overpass_json(helsinki["json"], polygon=CHONGQING_BOX)
 
 
 def test_projected_polygon_refused(helsinki: dict) -> None:
@@ -397,11 +397,11 @@ def test_projected_polygon_refused(helsinki: dict) -> None:
 
 def test_overpass_error_and_bad_elements() -> None:
     with pytest.raises(InputDataError, match="returned an error"):
-        from_overpass_json({"elements": [], "remark": "runtime error: Query timed out in \"query\""})
+        osm_from_overpass_json({"elements": [], "remark": "runtime error: Query timed out in \"query\""})
     with pytest.raises(InputDataError, match="lacks"):
-        from_overpass_json({"elements": [{"type": "node", "id": 1, "tags": {}}]})  # 'out tags' output
+        osm_from_overpass_json({"elements": [{"type": "node", "id": 1, "tags": {}}]})  # 'out tags' output
     with pytest.raises(InputDataError, match="not an Overpass JSON"):
-        from_overpass_json({"features": []})
+        osm_from_overpass_json({"features": []})
 
 
 def test_compressed_xml_reads_the_same(tmp_path: Path) -> None:

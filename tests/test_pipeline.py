@@ -87,11 +87,11 @@ def test_user_file_replaces_layer_with_gcj02(tmp_path):
 
 
 def test_build_says_when_coverage_is_skipped(built):
-    from jlp_geo.pipeline import build
+    from jlp_geo.pipeline import run_build
 
     # the module fixture ran without --osm and with an empty (isolated) cache
     assert not (built / "coverage.gpkg").exists()
-    res = build(built / "again", use_cache=True)
+    res = run_build(built / "again", use_cache=True)
     assert any("Coverage not computed" in n and "--osm" in n for n in res.notes)
 
 

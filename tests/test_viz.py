@@ -22,8 +22,8 @@ from pyproj import Geod
 from shapely.geometry import LineString, Point, Polygon
 
 from jlp_geo.errors import CRSError, OutputError
-from jlp_geo.layers._common import finish_layer
-from jlp_geo.viz import build_atlas, escape_text, external_references, popup_html, render_offline, save_map
+from jlp_geo.layers.common import finish_layer
+from jlp_geo.viz import write_atlas, escape_text, external_references, popup_html, render_offline, save_map
 from jlp_geo.viz.atlas import atlas_map
 from jlp_geo.viz.escape import escape_multiline, script_json
 
@@ -240,7 +240,7 @@ def _layers() -> dict:
 def atlas(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("atlas") / "atlas.html"
     notes = ["镇街边界为示意 township boundaries are schematic", HOSTILE[1]]
-    return build_atlas(_layers(), path, notes=notes, tianditu_token="abc<def>&'`${}")
+    return write_atlas(_layers(), path, notes=notes, tianditu_token="abc<def>&'`${}")
 
 
 def _embedded_layers(page: str) -> list[tuple[dict, list]]:
@@ -307,7 +307,7 @@ def test_atlas_simplifies_in_metres(tmp_path: Path) -> None:
 
 
 def test_atlas_without_token_has_no_tianditu(tmp_path: Path) -> None:
-    page = build_atlas({"townships": _layers()["townships"]}, tmp_path / "a.html").read_text(encoding="utf-8")
+    page = write_atlas({"townships": _layers()["townships"]}, tmp_path / "a.html").read_text(encoding="utf-8")
     assert "tianditu" not in page.lower() and "天地图" not in page
     assert "https://tile.openstreetmap.org/{z}/{x}/{y}.png" in page  # offered, not shown at start
     assert "镇街（示意）" in page
@@ -316,7 +316,7 @@ def test_atlas_without_token_has_no_tianditu(tmp_path: Path) -> None:
 def test_atlas_requires_crs(tmp_path: Path) -> None:
     layer = _layers()["townships"].set_crs(None, allow_override=True)
     with pytest.raises(CRSError, match="townships"):
-        build_atlas({"townships": layer}, tmp_path / "x.html")
+        write_atlas({"townships": layer}, tmp_path / "x.html")
 
 
 # ---------------------------------------------------------------- in the browser

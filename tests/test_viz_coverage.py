@@ -22,8 +22,8 @@ from shapely.geometry import box
 
 from jlp_geo.crs import to_display
 from jlp_geo.errors import InputDataError
-from jlp_geo.layers._common import finish_layer
-from jlp_geo.viz import build_coverage_map, external_references
+from jlp_geo.layers.common import finish_layer
+from jlp_geo.viz import write_coverage_map, external_references
 from jlp_geo.viz.coverage_map import share_class
 from jlp_geo.viz.escape import escape_text, script_json
 
@@ -98,7 +98,7 @@ def _units():
 
 @pytest.fixture(scope="module")
 def result():
-    from jlp_geo.life_circle import coverage_from_file
+    from jlp_geo.analysis.accessibility import coverage_from_file
 
     towns, clusters = _units()
     return coverage_from_file(HELSINKI, analysis_crs="EPSG:3067", townships=towns, clusters=clusters)
@@ -123,7 +123,7 @@ def hostile(result):
 @pytest.fixture(scope="module")
 def page_path(hostile, tmp_path_factory) -> Path:
     res = hostile
-    return build_coverage_map(res, tmp_path_factory.mktemp("cov") / "coverage.html", tianditu_token="abc<def>&")
+    return write_coverage_map(res, tmp_path_factory.mktemp("cov") / "coverage.html", tianditu_token="abc<def>&")
 
 
 def embedded(page: str) -> dict:
@@ -209,7 +209,7 @@ def test_edge_shares_are_binned_exactly(hostile, tmp_path: Path) -> None:
     by_hex["share_time_pharmacy"] = values
     by_hex.loc[by_hex.index[-1], "population"] = 0.0
     by_hex.loc[by_hex.index[-1], "share_time_pharmacy"] = np.nan
-    page = build_coverage_map(dataclasses.replace(res, by_hex=by_hex), tmp_path / "e.html").read_text(encoding="utf-8")
+    page = write_coverage_map(dataclasses.replace(res, by_hex=by_hex), tmp_path / "e.html").read_text(encoding="utf-8")
     data = embedded(page)
     k = [c["id"] for c in data["cats"]].index("pharmacy")
     colours = {"g": data["gap"], "n": data["noPop"]} | {str(i): c for i, c in enumerate(data["pal"])}
@@ -277,7 +277,7 @@ def test_services_and_units_embedded(page_path: Path, hostile) -> None:
 
 def test_distance_rule_and_bad_rule(hostile, tmp_path: Path) -> None:
     res = hostile
-    page = build_coverage_map(res, tmp_path / "d.html", rule="dist").read_text(encoding="utf-8")
+    page = write_coverage_map(res, tmp_path / "d.html", rule="dist").read_text(encoding="utf-8")
     data = embedded(page)
     ok = {c["id"]: c["ok"] for c in data["cats"]}
     assert ok["hospital"] is False and ok["government"] is False and ok["pharmacy"] is True
@@ -288,7 +288,7 @@ def test_distance_rule_and_bad_rule(hostile, tmp_path: Path) -> None:
     assert sum(s[k] == "g" for s in data["hex"]["cls"]) == int(((pop > 0) & (share == 0)).sum())
     assert "距离标准" in page
     with pytest.raises(InputDataError, match="rule"):
-        build_coverage_map(res, tmp_path / "x.html", rule="both")
+        write_coverage_map(res, tmp_path / "x.html", rule="both")
 
 
 # ---------------------------------------------------------------- in the browser

@@ -21,9 +21,9 @@ from shapely.geometry import LineString, Point, Polygon
 
 from jlp_geo.config import load_profile
 from jlp_geo.errors import InputDataError, ProfileError
-from jlp_geo.network import build_drive_network, drive_exclusion_reason
+from jlp_geo.network import drive_network_from_osm, drive_exclusion_reason
 from jlp_geo.settings import configure, get_settings
-from jlp_geo.waste import (
+from jlp_geo.analysis.waste import (
     TYPES,
     PopulationData,
     _route_residential,
@@ -322,7 +322,7 @@ def test_drive_filter_and_oneway() -> None:
     ]:
         assert drive_exclusion_reason(tags) == reason
     nodes, ways, _ = _grid_osm()
-    net = build_drive_network(nodes, ways, METRIC)
+    net = drive_network_from_osm(nodes, ways, METRIC)
     assert net.meta["ways_dropped"] == {"highway=footway": 1, "hgv=no": 1}
     # 5 kept rows × 5 segments (one one-way) + 5 kept columns × 5 segments, both directions except the one-way
     assert net.n_edges == (4 * 5 * 2 + 5) + 5 * 5 * 2
@@ -332,7 +332,7 @@ def test_drive_filter_and_oneway() -> None:
 
 def test_network_costs_equal_networkx_and_fall_back_when_off_network() -> None:
     nodes, ways, (x0, y0) = _grid_osm()
-    net = build_drive_network(nodes, ways, METRIC)
+    net = drive_network_from_osm(nodes, ways, METRIC)
     # independent graph: the same grid built here with networkx, the excluded ways left out by hand
     g = nx.DiGraph()
     for wid, refs, tags in ways.itertuples(index=False):
@@ -448,7 +448,7 @@ def test_route_through_residential_land() -> None:
 
 
 def test_route_share_through_dense_cells() -> None:
-    from jlp_geo.waste import _route_dense_share
+    from jlp_geo.analysis.waste import _route_dense_share
 
     # 100 m cells (0.01 km²) along y = 0 from x = 0 to 1000; the first 4 hold 200 people (20 000/km²), the rest 50
     xs = np.arange(50.0, 1000.0, 100.0)

@@ -27,7 +27,8 @@ from jlp_geo.errors import InputDataError
 from jlp_geo.io import read_gpkg_info
 from jlp_geo.layers import admin
 from jlp_geo.viz import escape_text, external_references
-from jlp_geo.waste import analyse_waste, run_waste
+from jlp_geo.analysis.waste import analyse_waste
+from jlp_geo.pipeline import run_waste
 
 HOSTILE = [
     "<img src=x onerror=window.__pwned=1>",

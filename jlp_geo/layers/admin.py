@@ -27,7 +27,7 @@ from ..crs import require_crs, to_analysis
 from ..errors import InputDataError, MissingInputError
 from ..settings import get_settings
 from ..sources.boundary import district_boundary
-from ._common import PRECISIONS, finish_layer
+from .common import PRECISIONS, finish_layer
 
 __all__ = [
     "ADMINISTERED_BY_ZH",

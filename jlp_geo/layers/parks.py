@@ -26,7 +26,7 @@ import numpy as np
 from shapely.geometry import Point
 
 from ..config import Profile
-from ._common import _gazetteer_citation, _number, _plan_clause_text, _read_table, _user_layer, finish_layer
+from .common import gazetteer_citation, plan_number, plan_clause_text, read_plan_table, user_layer, finish_layer
 
 __all__ = ["COLUMNS_ZH", "PLAN_KINDS", "build_parks"]
 
@@ -81,7 +81,7 @@ def build_parks(profile: Profile, user: gpd.GeoDataFrame | None = None) -> gpd.G
         Study-area profile (for the plan's citation and the gazetteer date).
     user
         Optional features read from a planner's file (e.g. official park boundaries);
-        they replace the defaults, keeping their attributes (see :func:`_user_layer`).
+        they replace the defaults, keeping their attributes (see :func:`user_layer`).
 
     Returns
     -------
@@ -95,17 +95,17 @@ def build_parks(profile: Profile, user: gpd.GeoDataFrame | None = None) -> gpd.G
         ``location_status`` says why.
     """
     if user is not None:
-        return _user_layer(user, "parks", "indicative")
+        return user_layer(user, "parks", "indicative")
 
-    plan = _read_table("parks_plan.csv", ("name_zh", "kind", "role", "definition", "clause", "plan_mention"))
-    gaz = _read_table(
+    plan = read_plan_table("parks_plan.csv", ("name_zh", "kind", "role", "definition", "clause", "plan_mention"))
+    gaz = read_plan_table(
         "parks.csv",
         ("name_zh", "name_en", "kind", "lon_wgs84", "lat_wgs84", "uncertainty_m", "evidence", "source", "location_status"),
     )
     gaz = gaz.drop_duplicates("name_zh").set_index("name_zh")
-    glossary = _plan_clause_text("glossary_2")
+    glossary = plan_clause_text("glossary_2")
     plan_doc = profile.document("plan")
-    gaz_cite = _gazetteer_citation(profile, "parks.csv")
+    gaz_cite = gazetteer_citation(profile, "parks.csv")
 
     records: list[dict] = []
     points: list[Point | None] = []
@@ -118,8 +118,8 @@ def build_parks(profile: Profile, user: gpd.GeoDataFrame | None = None) -> gpd.G
             source = f"{plan_doc} {row.clause}（仅提及，不属于“一港九园三区”）; {gaz_cite}"
         else:
             source = f"{gaz_cite}: {g['source'] if g is not None else ''}".rstrip(": ")
-        lon = _number(g["lon_wgs84"]) if g is not None else np.nan
-        lat = _number(g["lat_wgs84"]) if g is not None else np.nan
+        lon = plan_number(g["lon_wgs84"]) if g is not None else np.nan
+        lat = plan_number(g["lat_wgs84"]) if g is not None else np.nan
         located = bool(np.isfinite(lon) and np.isfinite(lat))
         if g is None:
             status = "not located – not in the gazetteer (layers/parks.csv)"
@@ -134,7 +134,7 @@ def build_parks(profile: Profile, user: gpd.GeoDataFrame | None = None) -> gpd.G
                 "name_en": g["name_en"] if g is not None else "",
                 "source": source,
                 "precision": "indicative",
-                "uncertainty_m": _number(g["uncertainty_m"]) if (g is not None and located) else np.nan,
+                "uncertainty_m": plan_number(g["uncertainty_m"]) if (g is not None and located) else np.nan,
                 "kind": row.kind,
                 "role": row.role,
                 "in_plan": in_plan,

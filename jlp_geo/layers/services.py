@@ -92,7 +92,7 @@ __all__ = [
     "Category",
     "TagClause",
     "TagRule",
-    "extract_services",
+    "services_from_osm",
     "load_categories",
     "overpass_filters",
     "parse_tag_rules",
@@ -420,7 +420,7 @@ def overpass_filters(categories: Sequence[Category] | None = None) -> list[str]:
     For each rule its first positive clause is sent: ``k=v1|v2`` ->
     ``["k"~"^(v1|v2)$"]`` (values of one key merged); a regex or present-key
     clause -> ``["k"]`` (Overpass regexes are POSIX, so Python regexes are not
-    sent).  The full rules are applied locally by :func:`extract_services`.
+    sent).  The full rules are applied locally by :func:`services_from_osm`.
     Add ``'way["highway"]'`` for the walk network.
 
     Parameters
@@ -589,7 +589,7 @@ def _match_elements(osm: OsmData, categories: Sequence[Category]) -> list[tuple[
     return hits
 
 
-def extract_services(
+def services_from_osm(
     osm: OsmData,
     categories: Sequence[Category] | None = None,
     crs: object | None = None,
@@ -629,7 +629,7 @@ def extract_services(
         ODbL credit.
     """
     cats = load_categories() if categories is None else list(categories)
-    target = require_projected(crs or get_settings().analysis_crs, "extract_services")
+    target = require_projected(crs or get_settings().analysis_crs, "services_from_osm")
     geoms = _Geometries(osm)
     rows: list[dict[str, Any]] = []
     raw: list[BaseGeometry | None] = []
@@ -719,7 +719,7 @@ def service_access_points(services: gpd.GeoDataFrame, spacing_m: float = 25.0) -
     Parameters
     ----------
     services
-        Output of :func:`extract_services` (metric CRS).  Rows with
+        Output of :func:`services_from_osm` (metric CRS).  Rows with
         ``included`` False are skipped.
     spacing_m
         Maximum distance between consecutive boundary points, metres.
@@ -766,7 +766,7 @@ def service_summary(services: gpd.GeoDataFrame, categories: Sequence[Category] |
     Parameters
     ----------
     services
-        Output of :func:`extract_services` (pass ``include_excluded=True`` there to
+        Output of :func:`services_from_osm` (pass ``include_excluded=True`` there to
         also count and explain the features that could not be used).
     categories
         Default :func:`load_categories`; every category gets a row, found or not.

@@ -28,8 +28,8 @@ from shapely.geometry import LineString, Point
 
 from ..config import Profile
 from ..errors import InputDataError
-from ._common import finish_layer
-from ._common import _gazetteer_citation, _number, _read_table, _user_layer
+from .common import finish_layer
+from .common import gazetteer_citation, plan_number, read_plan_table, user_layer
 
 __all__ = [
     "COLUMNS_ZH",
@@ -107,7 +107,7 @@ def _schematic_geometry(wp: pd.DataFrame) -> tuple[LineString | Point | None, fl
 
 
 def _items() -> pd.DataFrame:
-    items = _read_table("transport_plan_items.csv", ("item", "title_zh", "title_en", "mode", "text_zh", "clause"))
+    items = read_plan_table("transport_plan_items.csv", ("item", "title_zh", "title_en", "mode", "text_zh", "clause"))
     items["item"] = items["item"].astype(int)
     return items.set_index("item", drop=False)
 
@@ -118,7 +118,7 @@ def _plan_text(plan_item: str, items: pd.DataFrame) -> str:
 
 
 def _existing_rail_ids() -> set[str]:
-    return set(_read_table("metro_km_in_jiulongpo.csv", ("project_id",))["project_id"])
+    return set(read_plan_table("metro_km_in_jiulongpo.csv", ("project_id",))["project_id"])
 
 
 def build_transport_projects(profile: Profile, user: gpd.GeoDataFrame | None = None) -> gpd.GeoDataFrame:
@@ -146,15 +146,15 @@ def build_transport_projects(profile: Profile, user: gpd.GeoDataFrame | None = N
         lines are in :func:`build_urban_rail_existing`, not here.
     """
     if user is not None:
-        return _user_layer(user, "transport_projects", "schematic")
+        return user_layer(user, "transport_projects", "schematic")
 
-    projects = _read_table("transport_projects.csv", _PROJECT_COLS)
-    waypoints = _read_table("transport_waypoints.csv", _WAYPOINT_COLS)
-    links = _read_table("transport_plan_links.csv", _LINK_COLS).drop_duplicates("project_id").set_index("project_id")
+    projects = read_plan_table("transport_projects.csv", _PROJECT_COLS)
+    waypoints = read_plan_table("transport_waypoints.csv", _WAYPOINT_COLS)
+    links = read_plan_table("transport_plan_links.csv", _LINK_COLS).drop_duplicates("project_id").set_index("project_id")
     items = _items()
     existing = _existing_rail_ids()
     plan_doc = profile.document("plan")
-    gaz_cite = _gazetteer_citation(profile, "transport_projects.csv")
+    gaz_cite = gazetteer_citation(profile, "transport_projects.csv")
 
     bad_roles = sorted(set(links["role"]) - set(ROLES))
     bad_status = sorted(set(links["status_class"]) - set(STATUS_CLASSES))
@@ -267,12 +267,12 @@ def build_urban_rail_existing(profile: Profile) -> gpd.GeoDataFrame:
         ``role`` ``context``, ``chord_km_total``, ``chord_km_in_jiulongpo`` and
         ``stations_in_jiulongpo``.
     """
-    km = _read_table(
+    km = read_plan_table(
         "metro_km_in_jiulongpo.csv", ("project_id", "name", "chord_km_total", "chord_km_in_jiulongpo", "stations_in_jiulongpo")
     )
-    projects = _read_table("transport_projects.csv", _PROJECT_COLS).set_index("id")
-    waypoints = _read_table("transport_waypoints.csv", _WAYPOINT_COLS)
-    gaz_cite = _gazetteer_citation(profile, "transport_projects.csv")
+    projects = read_plan_table("transport_projects.csv", _PROJECT_COLS).set_index("id")
+    waypoints = read_plan_table("transport_waypoints.csv", _WAYPOINT_COLS)
+    gaz_cite = gazetteer_citation(profile, "transport_projects.csv")
     records: list[dict] = []
     geoms: list = []
     for k in km.itertuples(index=False):
@@ -298,8 +298,8 @@ def build_urban_rail_existing(profile: Profile) -> gpd.GeoDataFrame:
                 "status": p["status"],
                 "status_class": "open",
                 "status_date": p["status_date"],
-                "chord_km_total": _number(k.chord_km_total),
-                "chord_km_in_jiulongpo": _number(k.chord_km_in_jiulongpo),
+                "chord_km_total": plan_number(k.chord_km_total),
+                "chord_km_in_jiulongpo": plan_number(k.chord_km_in_jiulongpo),
                 "stations_in_jiulongpo": k.stations_in_jiulongpo,
                 "waypoints": names,
                 "n_waypoints": n,

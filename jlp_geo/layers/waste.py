@@ -32,8 +32,8 @@ from shapely.geometry import Point
 
 from ..config import Profile
 from ..errors import InputDataError
-from ._common import finish_layer
-from ._common import _gazetteer_citation, _number, _read_table, _user_layer
+from .common import finish_layer
+from .common import gazetteer_citation, plan_number, read_plan_table, user_layer
 
 __all__ = ["COLUMNS_ZH", "build_waste_facilities", "waste_figures_table", "waste_forecast_table", "waste_targets_table"]
 
@@ -106,7 +106,7 @@ def _cn_int(text: str) -> int:
     return _CN_DIGITS.get(text, 0)
 
 
-def _clause_key(clause: str) -> tuple[int, str]:
+def clause_order_key(clause: str) -> tuple[int, str]:
     """Sort key: articles in order, then the annexed tables."""
     m = re.match(r"第(.+?)条", clause)
     if m:
@@ -139,10 +139,10 @@ def waste_figures_table(profile: Profile) -> pd.DataFrame:
         ``unit`` is the plan's wording (万方, 万立方米, 万吨/年, 公顷) and ``unit_std``
         what it stands for.
     """
-    figs = _read_table(
+    figs = read_plan_table(
         "waste_plan_figures.csv", ("facility_id", "quantity", "value", "unit", "unit_std", "qualifier", "quote", "clause")
     )
-    fac = _read_table("waste_plan_facilities.csv", ("facility_id", "name_zh"))
+    fac = read_plan_table("waste_plan_facilities.csv", ("facility_id", "name_zh"))
     unknown = sorted(set(figs["facility_id"]) - set(fac["facility_id"]))
     if unknown:
         raise InputDataError(
@@ -162,14 +162,14 @@ def _summarise(fid: str, f: pd.DataFrame) -> dict:
     conflicts: list[str] = []
 
     def quotes(rows: pd.DataFrame) -> str:
-        rows = rows.sort_values("clause", key=lambda s: s.map(_clause_key))
+        rows = rows.sort_values("clause", key=lambda s: s.map(clause_order_key))
         return "；".join(f"{q}（{c}）" for q, c in zip(rows["quote"], rows["clause"]))
 
     for q in _NUMERIC:
         rows = f[f["quantity"] == q]
         vals = sorted({float(v) for v in rows["value"]})
         if len(vals) > 1:
-            ordered = sorted(zip(rows["value"], rows["unit"], rows["clause"]), key=lambda t: _clause_key(t[2]))
+            ordered = sorted(zip(rows["value"], rows["unit"], rows["clause"]), key=lambda t: clause_order_key(t[2]))
             detail = "；".join(f"{v}{u}（{c}）" for v, u, c in ordered)
             conflicts.append(f"{_QUANTITY_ZH[q]}：{detail}")
         rec[f"{q}_values"] = vals
@@ -202,7 +202,7 @@ def _summarise(fid: str, f: pd.DataFrame) -> dict:
         return "；".join(f"{v}（{c}）" for v, c in zip(rows["value"], rows["clause"]))
 
     return {
-        "name_variants": "；".join(f"{n}（{'、'.join(sorted(cs, key=_clause_key))}）" for n, cs in variants.items()),
+        "name_variants": "；".join(f"{n}（{'、'.join(sorted(cs, key=clause_order_key))}）" for n, cs in variants.items()),
         "capacity_value": single(rec["capacity_values"]),
         "capacity_unit": rec["capacity_unit"],
         "capacity_text": rec["capacity_text"],
@@ -219,7 +219,7 @@ def _summarise(fid: str, f: pd.DataFrame) -> dict:
         "construction_period": texts("construction_period"),
         "site_text": "；".join(f.loc[f["quantity"] == "site", "quote"]),
         "plan_use": "；".join(f.loc[f["quantity"] == "plan_use", "quote"]),
-        "plan_clauses": "、".join(sorted(set(f["clause"].map(_article)), key=_clause_key)),
+        "plan_clauses": "、".join(sorted(set(f["clause"].map(_article)), key=clause_order_key)),
     }
 
 
@@ -247,18 +247,18 @@ def build_waste_facilities(profile: Profile, user: gpd.GeoDataFrame | None = Non
         single-value columns and spelled out in ``conflict_note``.
     """
     if user is not None:
-        return _user_layer(user, "waste_facilities", "indicative")
+        return user_layer(user, "waste_facilities", "indicative")
 
-    fac = _read_table(
+    fac = read_plan_table(
         "waste_plan_facilities.csv", ("facility_id", "name_zh", "kind", "gazetteer_name_zh", "plan_status", "plan_count_clause")
     )
     figs = waste_figures_table(profile)
-    gaz = _read_table(
+    gaz = read_plan_table(
         "waste_facilities.csv",
         ("name_zh", "name_en", "lon_wgs84", "lat_wgs84", "uncertainty_m", "evidence", "source", "coord_method"),
     ).drop_duplicates("name_zh").set_index("name_zh")
     doc = profile.document("waste_plan")
-    gaz_cite = _gazetteer_citation(profile, "waste_facilities.csv")
+    gaz_cite = gazetteer_citation(profile, "waste_facilities.csv")
 
     records: list[dict] = []
     points: list[Point | None] = []
@@ -266,8 +266,8 @@ def build_waste_facilities(profile: Profile, user: gpd.GeoDataFrame | None = Non
         f = figs[figs["facility_id"] == row.facility_id]
         summary = _summarise(row.facility_id, f)
         g = gaz.loc[row.gazetteer_name_zh] if row.gazetteer_name_zh in gaz.index else None
-        lon = _number(g["lon_wgs84"]) if g is not None else np.nan
-        lat = _number(g["lat_wgs84"]) if g is not None else np.nan
+        lon = plan_number(g["lon_wgs84"]) if g is not None else np.nan
+        lat = plan_number(g["lat_wgs84"]) if g is not None else np.nan
         located = bool(np.isfinite(lon) and np.isfinite(lat))
         if g is None:
             status = "not located – not in the gazetteer (layers/waste_facilities.csv)"
@@ -283,7 +283,7 @@ def build_waste_facilities(profile: Profile, user: gpd.GeoDataFrame | None = Non
                 "name_en": g["name_en"] if g is not None else "",
                 "source": f"{doc} {', '.join(clauses)}",
                 "precision": "indicative",
-                "uncertainty_m": _number(g["uncertainty_m"]) if (g is not None and located) else np.nan,
+                "uncertainty_m": plan_number(g["uncertainty_m"]) if (g is not None and located) else np.nan,
                 "facility_id": row.facility_id,
                 "kind": row.kind,
                 "plan_status": row.plan_status,
@@ -311,7 +311,7 @@ def waste_forecast_table(profile: Profile) -> pd.DataFrame:
         source``; ``value`` is float, ``unit`` exactly as the plan writes it
         (万立方米/年 for spoil and slurry, 万吨/年 for the rest; never converted).
     """
-    df = _read_table(
+    df = read_plan_table(
         "waste_plan_forecast.csv", ("item_id", "stage", "item_zh", "item_en", "year", "value", "unit", "quote", "clause")
     )
     df["value"] = df["value"].astype(float)
@@ -330,7 +330,7 @@ def waste_targets_table(profile: Profile) -> pd.DataFrame:
         (float), ``target_unit``, ``target_text`` (as written, e.g. ``70%``), ``year``,
         ``scope_zh``, ``clause``, ``source``.
     """
-    df = _read_table(
+    df = read_plan_table(
         "waste_plan_targets.csv",
         ("indicator_zh", "indicator_en", "method_zh", "target_value", "target_unit", "target_text", "year", "scope_zh", "clause"),
     )

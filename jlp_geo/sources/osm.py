@@ -9,11 +9,11 @@ channel                   entry point
 ========================  ======================================================
 local ``.osm.pbf``        :func:`read_osm_file` (pyosmium); e.g. Geofabrik's
                           ``chongqing-latest.osm.pbf`` (:data:`GEOFABRIK_CHONGQING_URL`,
-                          fetched by :func:`download_geofabrik` on a connected machine)
+                          fetched by :func:`fetch_geofabrik` on a connected machine)
 local ``.osm`` (XML)      :func:`read_osm_file` (JOSM / Overpass / osmium exports;
                           ``.osm.gz`` and ``.osm.bz2`` too)
 Overpass API              :func:`fetch_overpass` (osmnx's own request + cache
-                          machinery) -> :func:`from_overpass_json`
+                          machinery) -> :func:`osm_from_overpass_json`
 ========================  ======================================================
 
 Canonical tables (all sorted by ``id``, RangeIndex):
@@ -74,11 +74,14 @@ __all__ = [
     "LICENCE",
     "OsmData",
     "clip_osm",
-    "download_geofabrik",
+    "fetch_geofabrik",
     "fetch_overpass",
-    "from_overpass_json",
+    "osm_from_overpass_json",
     "overpass_queries",
     "read_osm_file",
+    "read_osm",
+    "cached_osm_path",
+    "CACHED_OSM_NAMES",
 ]
 
 LICENCE = "ODbL 1.0 — © OpenStreetMap contributors"
@@ -584,7 +587,7 @@ def _read_clipped(
 # ---------------------------------------------------------------------------
 
 
-def from_overpass_json(
+def osm_from_overpass_json(
     response_jsons: Mapping[str, Any] | Iterable[Mapping[str, Any]],
     polygon: object | None = None,
     source: str = "Overpass API",
@@ -736,7 +739,7 @@ def fetch_overpass(
     The request, pause/rate-limit handling and the response cache are osmnx's
     own (``osmnx._overpass._overpass_request``; cache keyed on the query URL in
     ``<cache_dir>/overpass``), so a repeated run reads the cache and needs no
-    internet.  The responses go through :func:`from_overpass_json` and are
+    internet.  The responses go through :func:`osm_from_overpass_json` and are
     clipped with the same rule as files.
 
     Parameters
@@ -781,10 +784,10 @@ def fetch_overpass(
                     fix="without internet, download "
                     f"{GEOFABRIK_CHONGQING_URL} on a connected machine and use read_osm_file(path, polygon)",
                 ) from exc
-    return from_overpass_json(responses, polygon=polygon, source="Overpass API")
+    return osm_from_overpass_json(responses, polygon=polygon, source="Overpass API")
 
 
-def download_geofabrik(
+def fetch_geofabrik(
     dest_dir: str | os.PathLike[str] | None = None,
     url: str = GEOFABRIK_CHONGQING_URL,
     timeout: int = 600,
@@ -838,3 +841,33 @@ def download_geofabrik(
         raise MissingInputError("the downloaded extract does not match Geofabrik's MD5 checksum", where=url, fix=fix)
     part.replace(target)
     return target
+
+
+# --------------------------------------------------------------------------- any OSM input
+
+CACHED_OSM_NAMES = ("jiulongpo.overpass.json", "chongqing-latest.osm.pbf")
+
+
+def cached_osm_path(cache_dir: str | Path | None = None) -> Path | None:
+    """The OSM data ``jlp-geo fetch`` left in the cache, if any (Overpass JSON first, then Geofabrik PBF)."""
+    folder = Path(cache_dir) if cache_dir else get_settings().cache_dir / "osm"
+    for name in CACHED_OSM_NAMES:
+        if (folder / name).is_file():
+            return folder / name
+    return None
+
+
+def read_osm(path: str | Path, polygon: object | None = None) -> OsmData:
+    """Read OSM data from a ``.osm.pbf`` / ``.osm`` file or a saved Overpass JSON (``.json``)."""
+    import json
+
+    path = Path(path)
+    if path.suffix.lower() == ".json":
+        if not path.is_file():
+            raise MissingInputError("OSM file not found", where=str(path), fix="check --osm FILE or run jlp-geo fetch")
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise InputDataError(f"not a readable Overpass JSON file: {exc}", where=str(path), fix="run jlp-geo fetch again") from exc
+        return osm_from_overpass_json(data, polygon=polygon, source=f"Overpass API (saved {path.name})")
+    return read_osm_file(path, polygon=polygon)

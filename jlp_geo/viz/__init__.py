@@ -3,19 +3,19 @@
 * :func:`render_offline` / :func:`save_map` -- one self-contained HTML page, every
   script and stylesheet inline (vendored in ``assets/``, see ``assets/README.md``);
 * :func:`escape_text` -- untrusted text made safe for HTML and JS strings/template literals;
-* :func:`build_atlas` -- the planning atlas of all plan layers;
-* :func:`build_coverage_map` -- the 15-minute coverage map of a coverage analysis.
+* :func:`write_atlas` -- the planning atlas of all plan layers;
+* :func:`write_coverage_map` -- the 15-minute coverage map of a coverage analysis.
 """
 
-from .atlas import atlas_map, build_atlas
-from .coverage_map import build_coverage_map, coverage_map
+from .atlas import atlas_map, write_atlas
+from .coverage_map import write_coverage_map, coverage_map
 from .escape import escape_text, popup_html
 from .offline import external_references, render_offline, save_map
 
 __all__ = [
     "atlas_map",
-    "build_atlas",
-    "build_coverage_map",
+    "write_atlas",
+    "write_coverage_map",
     "coverage_map",
     "escape_text",
     "external_references",

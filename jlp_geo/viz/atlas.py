@@ -1,6 +1,6 @@
 """The planning atlas: every plan layer on one offline, interactive map (规划图集).
 
-:func:`build_atlas` draws the given layers in groups (``style_for(layer).group``)
+:func:`write_atlas` draws the given layers in groups (``style_for(layer).group``)
 with one layer control, a legend per layer, popups that show each feature's
 provenance (来源 / 精度 / 不确定性) and its attributes, a measure tool,
 fullscreen, a metric scale bar, a basemap choice (无底图 by default, so the page
@@ -41,7 +41,7 @@ from branca.element import MacroElement
 from folium.template import Template
 
 from ..crs import require_crs, to_analysis, to_display
-from ..layers._common import PRECISION_ZH
+from ..layers.common import PRECISION_ZH
 from ..styles import LayerStyle, style_for
 from .controls import (
     BASEMAP_TIANDITU,
@@ -58,7 +58,7 @@ from .controls import (
 from .escape import escape_text, popup_html, script_json
 from .offline import render_offline, save_map
 
-__all__ = ["CATEGORY_ZH", "DEFAULT_FIELDS", "FIELD_LABELS", "HIDDEN_COLUMNS", "atlas_map", "build_atlas"]
+__all__ = ["CATEGORY_ZH", "DEFAULT_FIELDS", "FIELD_LABELS", "HIDDEN_COLUMNS", "atlas_map", "write_atlas"]
 
 DEFAULT_TITLE = "九龙坡区规划图集 Jiulongpo planning atlas"
 COORD_DECIMALS = 5
@@ -504,7 +504,7 @@ def atlas_map(
     fields: Mapping[str, Sequence[str]] | None = None,
     simplify_m: float = 5.0,
 ) -> folium.Map:
-    """Build the atlas as a :class:`folium.Map` (see :func:`build_atlas`)."""
+    """Build the atlas as a :class:`folium.Map` (see :func:`write_atlas`)."""
     preps = [_prepare(name, gdf, (fields or {}).get(name), simplify_m) for name, gdf in layers.items()]
     _unique_labels(preps)
 
@@ -564,7 +564,7 @@ def atlas_map(
     return m
 
 
-def build_atlas(
+def write_atlas(
     layers: Mapping[str, gpd.GeoDataFrame],
     path: str | os.PathLike[str],
     *,

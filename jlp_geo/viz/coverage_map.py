@@ -1,6 +1,6 @@
 """The 15-minute coverage map (15分钟生活圈覆盖图): one offline page per analysis.
 
-:func:`build_coverage_map` draws a :class:`jlp_geo.life_circle.CoverageResult`:
+:func:`write_coverage_map` draws a :class:`jlp_geo.life_circle.CoverageResult`:
 
 * a **choropleth on the H3 hexes** of the share of population covered, for one
   service category at a time -- a select box (``#jlp-category``) picks the
@@ -62,7 +62,7 @@ from .escape import escape_text, script_json
 from .offline import render_offline, save_map
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..life_circle import CoverageResult
+    from ..analysis.accessibility import CoverageResult
 
 __all__ = [
     "BASIC_ALL",
@@ -71,7 +71,7 @@ __all__ = [
     "NO_POPULATION_COLOUR",
     "SHARE_BREAKS",
     "SHARE_COLOURS",
-    "build_coverage_map",
+    "write_coverage_map",
     "coverage_map",
     "share_class",
 ]
@@ -689,11 +689,11 @@ def coverage_map(
     simplify_m: float = 10.0,
     min_hole_m2: float = 1000.0,
 ) -> folium.Map:
-    """Build the coverage map as a :class:`folium.Map` (see :func:`build_coverage_map`)."""
+    """Build the coverage map as a :class:`folium.Map` (see :func:`write_coverage_map`)."""
     if rule not in RULE_TEXT:
         raise InputDataError(
             f"unknown coverage rule {rule!r}",
-            where="jlp_geo.viz.build_coverage_map(rule=...)",
+            where="jlp_geo.viz.write_coverage_map(rule=...)",
             fix="use rule='time' (walking minutes) or rule='dist' (network metres)",
         )
     crs = _analysis_crs(result)
@@ -782,7 +782,7 @@ def coverage_map(
     return m
 
 
-def build_coverage_map(
+def write_coverage_map(
     result: CoverageResult,
     path: str | os.PathLike[str],
     *,

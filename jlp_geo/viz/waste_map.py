@@ -49,9 +49,9 @@ from .escape import escape_text, popup_html, script_json
 from .offline import render_offline, save_map
 
 if TYPE_CHECKING:
-    from ..waste import WasteResult
+    from ..analysis.waste import WasteResult
 
-__all__ = ["FACILITY_COLOURS", "STREAM_COLOURS", "build_waste_map", "waste_map"]
+__all__ = ["FACILITY_COLOURS", "STREAM_COLOURS", "write_waste_map", "waste_map"]
 
 DEFAULT_TITLE = "建筑垃圾运距与服务范围 Construction-waste haul and catchments"
 COORD_DECIMALS = 5
@@ -111,7 +111,7 @@ def _fc(features: list[dict]) -> dict:
 
 
 def _towns(result: WasteResult, simplify_m: float) -> tuple[dict, bool]:
-    from ..waste import TYPES
+    from ..analysis.waste import TYPES
 
     gen = _display(result.generation, simplify_m)
     rough = bool((result.generation["precision"] != "surveyed").any())
@@ -328,7 +328,7 @@ def _swatch(colour: str, kind: str, dashed: bool = False, width: float = 3.0) ->
 
 
 def _legend(result: WasteResult, unplaced: list[str], rough: bool, elems: Mapping[str, str]) -> str:
-    from ..waste import STREAMS
+    from ..analysis.waste import STREAMS
 
     straight = result.method["haul"] != "network"
     out = ['<details open><summary>图例 Legend</summary>']
@@ -389,8 +389,8 @@ def waste_map(
     notes: Sequence[str] = (),
     simplify_m: float = 10.0,
 ) -> folium.Map:
-    """Build the waste map as a :class:`folium.Map` (see :func:`build_waste_map`)."""
-    from ..waste import STREAMS
+    """Build the waste map as a :class:`folium.Map` (see :func:`write_waste_map`)."""
+    from ..analysis.waste import STREAMS
 
     straight = result.method["haul"] != "network"
     full_title = title + ("（直线距离估算 straight-line estimate）" if straight else "")
@@ -475,7 +475,7 @@ def waste_map(
     return m
 
 
-def build_waste_map(
+def write_waste_map(
     result: WasteResult,
     path: str | os.PathLike[str],
     *,

@@ -28,19 +28,19 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from . import __version__
-from .indicators import (
+from .. import __version__
+from ..analysis.indicators import (
     HEADERS_ZH,
     LEVEL_CLUSTER,
     LEVEL_TOWNSHIP,
     LEVEL_WHOLE,
     IndicatorResult,
-    compute_indicators,
+    analyse_indicators,
 )
-from .io import atomic_path, staged_outputs, write_csv, write_excel
-from .viz.escape import escape_text
+from ..io import atomic_path, staged_outputs, write_csv, write_excel
+from ..viz.escape import escape_text
 
-__all__ = ["REPORT_NAME", "render_report", "run_report", "summary_rows", "write_report"]
+__all__ = ["REPORT_NAME", "render_report", "summary_rows", "write_report"]
 
 REPORT_NAME = "report.html"
 TABLE_CSV = "indicators.csv"
@@ -617,7 +617,7 @@ def render_report(result: IndicatorResult, *, title_zh: str | None = None, title
     Parameters
     ----------
     result
-        Output of :func:`jlp_geo.indicators.compute_indicators`.
+        Output of :func:`jlp_geo.indicators.analyse_indicators`.
     title_zh, title_en
         Page titles (default from the profile).
 
@@ -742,87 +742,3 @@ def write_report(result: IndicatorResult, out_dir: str | Path) -> list[Path]:
             write_excel(sheets, staging / "tables" / TABLE_XLSX, HEADERS_ZH),
         ]
     return final
-
-
-def run_report(
-    out_dir: str | Path,
-    *,
-    profile: Any = None,
-    coverage: Any = None,
-    osm: Any = None,
-    waste: Any = None,
-    townships: Any = None,
-    clusters: Any = None,
-    rail_stations: Any = None,
-    boundary: Any = None,
-    definitions: Any = None,
-    coverage_options: Mapping[str, Any] | None = None,
-) -> tuple[pd.DataFrame, list[Path]]:
-    """Compute the plan indicators, then write the report and its tables (``jlp-geo report``).
-
-    Parameters
-    ----------
-    out_dir
-        Output folder: ``report.html``, ``tables/indicators.csv``, ``tables/indicators.xlsx``.
-    profile
-        :class:`~jlp_geo.config.Profile` or a profile YAML path (default ``layers/jiulongpo.yml``).
-    coverage
-        A :class:`~jlp_geo.life_circle.CoverageResult` already computed (``jlp-geo build`` passes its
-        own).  None with *osm* given: the coverage is computed here over the profile's district,
-        镇街 and 组团 (*coverage_options* go to :func:`jlp_geo.pipeline.compute_coverage`, e.g.
-        ``population``, ``census``, ``dem``, ``speed_m_per_min``).  None without *osm*: the coverage
-        indicators are "not computed: no OSM data" rows.
-    osm
-        OSM file path or :class:`~jlp_geo.sources.osm.OsmData` (rail length, residential land).
-    waste
-        The construction-waste analysis (anything with a ``.balance`` DataFrame; see
-        :func:`jlp_geo.indicators.compute_indicators`), or None: its rows say "not computed".
-    townships, clusters, boundary
-        镇街 / 组团 / district polygons (default: the coverage result's, then the profile's).
-    rail_stations
-        Station points replacing OSM stations for the 800 m catchment.
-    definitions
-        Indicator definitions (default ``layers/indicators.yml``).
-    coverage_options
-        Extra keyword arguments for the coverage computation when it happens here.
-
-    Returns
-    -------
-    tuple
-        ``(indicator table, list of written files)``.
-    """
-    from .config import Profile, load_profile
-
-    if not isinstance(profile, Profile):
-        profile = load_profile(profile)
-    if coverage is None and osm is not None:
-        from .layers import admin
-        from .pipeline import compute_coverage, load_osm
-
-        district = boundary if boundary is not None else admin.build_district(profile)
-        if townships is None:
-            townships = admin.build_townships(profile, district)
-        if clusters is None:
-            clusters = admin.build_clusters(profile, townships)
-        boundary = district
-        if not hasattr(osm, "ways"):
-            coverage = compute_coverage(osm=osm, boundary=district, townships=townships, clusters=clusters,
-                                        analysis_crs=profile.analysis_crs, **dict(coverage_options or {}))
-            from .crs import to_storage
-
-            osm = load_osm(osm, polygon=to_storage(district).geometry.union_all())
-        else:
-            from .crs import metric_crs_for, to_analysis, to_storage
-            from .life_circle import analyse_coverage
-            from .sources.osm import clip_osm
-
-            osm = clip_osm(osm, to_storage(district).geometry.union_all())
-            crs, _ = metric_crs_for(float(osm.nodes["lon"].median()), float(osm.nodes["lat"].median()), profile.analysis_crs)
-            coverage = analyse_coverage(osm, townships=townships, clusters=clusters, analysis_crs=crs,
-                                        study_area=to_analysis(district, crs).geometry.union_all(), **dict(coverage_options or {}))
-    result = compute_indicators(
-        profile=profile, coverage=coverage, osm=osm, waste=waste, townships=townships, clusters=clusters,
-        rail_stations=rail_stations, boundary=boundary, definitions=definitions,
-    )
-    files = write_report(result, out_dir)
-    return result.table, files

@@ -31,23 +31,23 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from .config import Profile
+from ..config import Profile
 from .coverage import CoverageWarning, nearest_by_category, service_area, snap_points
-from .crs import to_analysis, transform_xy
-from .layers._common import finish_layer
-from .errors import InputDataError
-from .layers.services import (
+from ..crs import to_analysis, transform_xy
+from ..layers.common import finish_layer
+from ..errors import InputDataError
+from ..layers.services import (
     Category,
-    extract_services,
+    services_from_osm,
     load_categories,
     parse_tag_rules,
     service_access_points,
     service_summary,
 )
-from .network import DEFAULT_SPEED_M_PER_MIN, WalkNetwork, build_walk_network
-from .population import PopulationWeights, coverage_shares, from_census, from_raster, unweighted
-from .settings import get_settings
-from .sources.osm import OsmData, read_osm_file
+from ..network import DEFAULT_SPEED_M_PER_MIN, WalkNetwork, walk_network_from_osm
+from .population import PopulationWeights, coverage_shares, population_from_census, population_from_raster, unweighted
+from ..settings import get_settings
+from ..sources.osm import OsmData, read_osm_file
 
 #: residential land from OSM, over which census totals per 镇街 are spread
 RESIDENTIAL_LAND = Category(
@@ -241,7 +241,7 @@ def analyse_coverage(
     crs = analysis_crs or get_settings().analysis_crs
     categories = categories or load_categories()
     notes: list[str] = []
-    network = build_walk_network(
+    network = walk_network_from_osm(
         osm.nodes, osm.ways, crs=crs, speed_m_per_min=speed_m_per_min, dem=dem, source=osm.provenance
     )
     notes.append(
@@ -253,7 +253,7 @@ def analyse_coverage(
     if small:
         notes.append(f"{small:,} nodes lie in network parts with < {min_component_size} nodes (disconnected fragments); they are kept and usually reach no service")
 
-    services = extract_services(osm, categories, crs=crs)
+    services = services_from_osm(osm, categories, crs=crs)
     summary = service_summary(services, categories)
     access = service_access_points(services)
     snapped = snap_points(network, access.geometry.x.to_numpy(), access.geometry.y.to_numpy(), snap_max_m, min_component_size=min_component_size)
@@ -285,7 +285,7 @@ def analyse_coverage(
 
     # population
     if population is not None:
-        pop = from_raster(population, network.x, network.y, crs, area=study_area)
+        pop = population_from_raster(population, network.x, network.y, crs, area=study_area)
     elif census:
         if townships is None:
             raise InputDataError(
@@ -293,9 +293,9 @@ def analyse_coverage(
                 where="--census",
                 fix="run it through jlp-geo build (which has the 镇街 layer), or give --population FILE instead",
             )
-        residential = extract_services(osm, [RESIDENTIAL_LAND], crs=crs)
+        residential = services_from_osm(osm, [RESIDENTIAL_LAND], crs=crs)
         residential = residential[residential["included"].astype(bool)] if len(residential) else residential
-        pop = from_census(townships, census, residential, network.x, network.y, crs, source=census_source)
+        pop = population_from_census(townships, census, residential, network.x, network.y, crs, source=census_source)
         notes.append(f"人口按镇街普查数分摊到 {len(residential):,} 处居住用地/住宅建筑 (OSM) — census totals spread by residential area")
     else:
         pop = unweighted(network.n_nodes)
@@ -403,7 +403,7 @@ def coverage_from_file(
     polygon = None
     study_area = None
     if boundary is not None:
-        from .crs import to_storage
+        from ..crs import to_storage
 
         polygon = to_storage(boundary).geometry.union_all()
         study_area = to_analysis(boundary, kwargs.get("analysis_crs")).geometry.union_all()

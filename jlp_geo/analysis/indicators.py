@@ -50,10 +50,10 @@ import pandas as pd
 import shapely
 import yaml
 
-from .config import Profile, load_profile
-from .crs import metric_crs_for, to_analysis, to_storage
-from .errors import InputDataError, MissingInputError
-from .settings import get_settings
+from ..config import Profile, load_profile
+from ..crs import metric_crs_for, to_analysis, to_storage
+from ..errors import InputDataError, MissingInputError
+from ..settings import get_settings
 
 __all__ = [
     "HEADERS_ZH",
@@ -66,7 +66,7 @@ __all__ = [
     "IndicatorResult",
     "RailLength",
     "Target",
-    "compute_indicators",
+    "analyse_indicators",
     "load_indicator_definitions",
     "park_service_coverage",
     "rail_route_length",
@@ -596,8 +596,8 @@ def park_service_coverage(coverage: Any, tiers: Sequence[Mapping[str, Any]]) -> 
     Euclidean distance from the node to the park polygon (0 inside).
     """
     from .coverage import CoverageWarning, nearest_by_category, snap_points
-    from .layers.services import service_access_points
-    from .life_circle import DEFAULT_MIN_COMPONENT, DEFAULT_SNAP_M
+    from ..layers.services import service_access_points
+    from .accessibility import DEFAULT_MIN_COMPONENT, DEFAULT_SNAP_M
 
     net = coverage.network
     services = coverage.services
@@ -719,10 +719,10 @@ def _park_rows(rows: _Rows, ctx: _Cov, d: IndicatorDef, osm: Any, boundary: shap
                  source=ctx.source, date=ctx.date)
         gaps.append("居住用地面积口径未计算：未提供OSM数据 (residential-area basis of the park indicator: no OSM data given)")
         return
-    from .layers.services import extract_services
-    from .life_circle import RESIDENTIAL_LAND
+    from ..layers.services import services_from_osm
+    from .accessibility import RESIDENTIAL_LAND
 
-    residential = extract_services(osm, [RESIDENTIAL_LAND], crs=ctx.crs)
+    residential = services_from_osm(osm, [RESIDENTIAL_LAND], crs=ctx.crs)
     if len(residential) == 0:
         rows.add(d.id, "straight_line_residential_area", measure_zh, LEVEL_WHOLE, WHOLE_AREA, np.nan, status="not_computed",
                  note="未计算：OSM中无居住用地 not computed: no residential land mapped in the OSM data", source=ctx.source, date=ctx.date)
@@ -744,7 +744,7 @@ def _park_rows(rows: _Rows, ctx: _Cov, d: IndicatorDef, osm: Any, boundary: shap
 
 
 def _life_circle_rows(rows: _Rows, ctx: _Cov, d: IndicatorDef, extra: dict[str, pd.DataFrame], gaps: list[str]) -> None:
-    from .life_circle import BASIC
+    from .accessibility import BASIC
 
     cov = ctx.coverage
     nodes = cov.nodes
@@ -1144,7 +1144,7 @@ def _station_rows(rows: _Rows, ctx: _Cov | None, d: IndicatorDef, rail_stations:
         dist = _finite(ctx.coverage.nodes["dist_m_rail_station"])
     else:
         from .coverage import CoverageWarning, nearest_by_category, snap_points
-        from .life_circle import DEFAULT_MIN_COMPONENT, DEFAULT_SNAP_M
+        from .accessibility import DEFAULT_MIN_COMPONENT, DEFAULT_SNAP_M
 
         snapped = snap_points(net, sx, sy, DEFAULT_SNAP_M, min_component_size=DEFAULT_MIN_COMPONENT)
         src = np.unique(snapped.loc[~snapped["off_network"], "node"].to_numpy())
@@ -1265,7 +1265,7 @@ def _not_computed_coverage(rows: _Rows, defs: Mapping[str, IndicatorDef], reason
                 rows.add(ind, m, mz, LEVEL_WHOLE, WHOLE_AREA, np.nan, status="not_computed", note=reason)
 
 
-def compute_indicators(
+def analyse_indicators(
     *,
     profile: Profile | None = None,
     coverage: Any = None,
@@ -1327,20 +1327,20 @@ def compute_indicators(
     else:
         crs = profile.analysis_crs
     if osm is not None and not hasattr(osm, "ways"):
-        from .pipeline import load_osm
+        from ..sources.osm import read_osm
 
         if boundary is None:
-            from .layers.admin import build_district
+            from ..layers.admin import build_district
 
             boundary = build_district(profile)
-        osm = load_osm(osm, polygon=to_storage(boundary).geometry.union_all())
+        osm = read_osm(osm, polygon=to_storage(boundary).geometry.union_all())
     if osm is not None and coverage is None:
         lon, lat = float(osm.nodes["lon"].median()), float(osm.nodes["lat"].median())
         crs, crs_note = metric_crs_for(lon, lat, profile.analysis_crs)
         if crs_note:
             notes.append(crs_note)
     if osm is not None and boundary is None:
-        from .layers.admin import build_district
+        from ..layers.admin import build_district
 
         boundary = build_district(profile)
     boundary_poly = to_analysis(boundary, crs).geometry.union_all() if boundary is not None else None

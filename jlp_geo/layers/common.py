@@ -83,7 +83,7 @@ def finish_layer(
 # --------------------------------------------------------------------------- helpers shared by the plan-layer builders
 
 
-def _read_table(name: str, required: tuple[str, ...] = ()) -> pd.DataFrame:
+def read_plan_table(name: str, required: tuple[str, ...] = ()) -> pd.DataFrame:
     """Read ``layers/<name>`` as strings (empty cells ``""``), checking *required* columns.
 
     Raises
@@ -119,21 +119,21 @@ def _read_table(name: str, required: tuple[str, ...] = ()) -> pd.DataFrame:
     return df
 
 
-def _number(text: str) -> float:
+def plan_number(text: str) -> float:
     """``float(text)`` or NaN for an empty cell."""
     text = (text or "").strip()
     return float(text) if text else np.nan
 
 
-def _gazetteer_citation(profile: Profile, table: str) -> str:
+def gazetteer_citation(profile: Profile, table: str) -> str:
     """``jlp_geo gazetteer layers/<table> (<date>)`` from the profile's data sources."""
     date = next((str(s.get("date", "")) for s in profile.data_sources if s.get("id") == "gazetteer"), "")
     return f"jlp_geo gazetteer layers/{table}" + (f" ({date})" if date else "")
 
 
-def _plan_clause_text(key: str) -> str:
+def plan_clause_text(key: str) -> str:
     """Full text of a quoted clause from ``layers/plan_clauses.csv``."""
-    clauses = _read_table("plan_clauses.csv", ("key", "document", "clause", "text")).set_index("key")
+    clauses = read_plan_table("plan_clauses.csv", ("key", "document", "clause", "text")).set_index("key")
     if key not in clauses.index:
         raise InputDataError(
             f"clause {key!r} not found",
@@ -143,7 +143,7 @@ def _plan_clause_text(key: str) -> str:
     return str(clauses.loc[key, "text"])
 
 
-def _user_layer(user: gpd.GeoDataFrame, layer: str, default_precision: str = "indicative") -> gpd.GeoDataFrame:
+def user_layer(user: gpd.GeoDataFrame, layer: str, default_precision: str = "indicative") -> gpd.GeoDataFrame:
     """Adopt a user-supplied layer, keeping its attributes and filling missing provenance.
 
     Parameters

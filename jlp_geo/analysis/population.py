@@ -26,8 +26,8 @@ import numpy as np
 import pandas as pd
 from scipy.spatial import cKDTree
 
-from .crs import to_analysis
-from .errors import InputDataError, MissingInputError
+from ..crs import to_analysis
+from ..errors import InputDataError, MissingInputError
 
 METHODS = ("raster", "census", "unweighted")
 METHOD_ZH = {"raster": "人口栅格加权", "census": "镇街人口按居住用地分摊", "unweighted": "不加权（按路网节点）"}
@@ -61,7 +61,7 @@ def unweighted(n_nodes: int) -> PopulationWeights:
     )
 
 
-def from_raster(
+def population_from_raster(
     path: str | Path,
     node_x: np.ndarray,
     node_y: np.ndarray,
@@ -129,7 +129,7 @@ def from_raster(
     return PopulationWeights(weights, "raster", f"{path.name}", total, unallocated, notes)
 
 
-def from_census(
+def population_from_census(
     townships: gpd.GeoDataFrame,
     totals: dict[str, float],
     residential: gpd.GeoDataFrame,

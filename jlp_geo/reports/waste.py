@@ -19,12 +19,12 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from .viz.escape import escape_text
+from ..viz.escape import escape_text
 
 if TYPE_CHECKING:
-    from .waste import WasteResult
+    from ..analysis.waste import WasteResult
 
-__all__ = ["build_waste_report", "fill_up_series", "waste_report_html"]
+__all__ = ["write_waste_report", "fill_up_series", "waste_report_html"]
 
 #: Clauses the report quotes (建筑垃圾规划, seed text).
 CLAUSE_QUOTES: tuple[tuple[str, str], ...] = (
@@ -119,11 +119,11 @@ def fill_up_series(annual: float, capacity: float, start_year: int) -> tuple[lis
 
 
 def _fill_chart(result: WasteResult, width: int = 760, height: int = 340) -> str:
-    from .waste import _fill_scenarios, _fmt
+    from ..analysis.waste import fill_scenarios, format_plan_number
 
     ll = result.landfill_life
     start = result.params.start_year
-    scen = _fill_scenarios(result.figures)
+    scen = fill_scenarios(result.figures)
     annuals = ll.drop_duplicates("scenario")[["scenario", "scenario_zh", "annual_wm3"]]
     annuals = annuals[annuals["annual_wm3"] > 0]
     caps = [total for _, total, _ in scen]
@@ -153,7 +153,7 @@ def _fill_chart(result: WasteResult, width: int = 760, height: int = 340) -> str
     for (name, total, _), colour in zip(scen, cap_colours):
         parts.append(f'<line x1="{left}" y1="{py(total):.1f}" x2="{left + pw}" y2="{py(total):.1f}" stroke="{colour}" stroke-dasharray="6 4" stroke-width="1.5"/>')
         dy = -5 if colour == cap_colours[-1] else 13
-        parts.append(f'<text x="{left + pw * 0.5:.1f}" y="{py(total) + dy:.1f}" font-size="11" text-anchor="middle" fill="{colour}">库容 {escape_text(_fmt(total))} 万立方米（{escape_text(name)}）</text>')
+        parts.append(f'<text x="{left + pw * 0.5:.1f}" y="{py(total) + dy:.1f}" font-size="11" text-anchor="middle" fill="{colour}">库容 {escape_text(format_plan_number(total))} 万立方米（{escape_text(name)}）</text>')
     line_colours = {"plan": "#b2182b", "target73": "#2166ac"}
     for _, a in annuals.iterrows():
         colour = line_colours.get(a["scenario"], "#333")
@@ -168,7 +168,7 @@ def _fill_chart(result: WasteResult, width: int = 760, height: int = 340) -> str
         legend_y = top + ph - 14 - 16 * (len(annuals) - 1 - list(annuals["scenario"]).index(a["scenario"]))
         lx = left + pw * 0.32
         parts.append(f'<line x1="{lx:.1f}" y1="{legend_y - 4}" x2="{lx + 24:.1f}" y2="{legend_y - 4}" stroke="{colour}" stroke-width="2.2"/>')
-        parts.append(f'<text x="{lx + 30:.1f}" y="{legend_y}" font-size="11" fill="{colour}">{escape_text(_fmt(a["annual_wm3"], 2))} 万立方米/年 — '
+        parts.append(f'<text x="{lx + 30:.1f}" y="{legend_y}" font-size="11" fill="{colour}">{escape_text(format_plan_number(a["annual_wm3"], 2))} 万立方米/年 — '
                      f'{escape_text(a["scenario_zh"])}</text>')
     return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}" role="img" '
             f'aria-label="landfill fill-up">{"".join(parts)}</svg>')
@@ -178,8 +178,8 @@ def _fill_chart(result: WasteResult, width: int = 760, height: int = 340) -> str
 
 
 def waste_report_html(result: WasteResult, *, title: str = "九龙坡区建筑垃圾产消平衡与设施分析简报") -> str:
-    """The report page as a string (see :func:`build_waste_report`)."""
-    from .waste import TYPES, _value
+    """The report page as a string (see :func:`write_waste_report`)."""
+    from ..analysis.waste import TYPES, balance_value
 
     b = result.balance
     fig = result.figures
@@ -205,15 +205,15 @@ def waste_report_html(result: WasteResult, *, title: str = "九龙坡区建筑�
         ("装修垃圾 decoration", "万吨/年", [("产生量 generated（第七条（五））", fig.generation["decoration"], "#c51b7d"),
                                          ("华岩分选场 sorting capacity", fig.capacity["sorting_huayan"], "#e9a3c9")]),
         ("工程垃圾+拆除垃圾 construction & demolition", "万吨/年", [
-            ("产生量 generated（第七条（三）（四））", _value(b, "cd_generation"), "#35978f"),
+            ("产生量 generated（第七条（三）（四））", balance_value(b, "cd_generation"), "#35978f"),
             ("综合利用厂 recycling capacity", fig.capacity["recycling_plant"], "#80cdc1"),
             ("资源化缺口 stated gap（第八条（二））", fig.processing["proc_recycling_gap"], "#bdbdbd")]),
         ("资源化利用率70% recovery target", "万吨/年", [
-            ("所需资源化量 recovery needed", _value(b, "tgt_recovery_needed"), "#01665e"),
+            ("所需资源化量 recovery needed", balance_value(b, "tgt_recovery_needed"), "#01665e"),
             ("规划新增资源化能力 planned", fig.capacity["recycling_plant"], "#80cdc1")]),
         ("工程渣土+工程泥浆 spoil & slurry", "万立方米/年", [
-            ("需消纳（全部填埋）第八条（四）", _value(b, "ss_landfilled"), "#8c510a"),
-            ("达到综合利用率73%时的填埋量", _value(b, "tgt_ss_landfilled_at_73"), "#d8b365")]),
+            ("需消纳（全部填埋）第八条（四）", balance_value(b, "ss_landfilled"), "#8c510a"),
+            ("达到综合利用率73%时的填埋量", balance_value(b, "tgt_ss_landfilled_at_73"), "#d8b365")]),
     ]
     out.append("<h2>产生量与处理能力 Generation vs capacity</h2><figure>")
     out.append(_bar_chart(solid_groups))
@@ -283,7 +283,7 @@ def waste_report_html(result: WasteResult, *, title: str = "九龙坡区建筑�
     return "".join(out)
 
 
-def build_waste_report(result: WasteResult, path: str | os.PathLike[str], *, title: str | None = None) -> Path:
+def write_waste_report(result: WasteResult, path: str | os.PathLike[str], *, title: str | None = None) -> Path:
     """Write the report page (no script, no outside resource), atomically.
 
     Parameters
@@ -300,7 +300,7 @@ def build_waste_report(result: WasteResult, path: str | os.PathLike[str], *, tit
     Path
         The written file.
     """
-    from .viz.offline import save_map
+    from ..viz.offline import save_map
 
     html = waste_report_html(result, **({"title": title} if title else {}))
     return save_map(html, path)

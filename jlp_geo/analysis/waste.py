@@ -44,13 +44,13 @@ import shapely
 import yaml
 from shapely.geometry import LineString
 
-from .config import Profile, load_profile
-from .crs import require_crs, to_analysis, to_storage
-from .errors import InputDataError, MissingInputError, ProfileError
-from .layers._common import _user_layer, finish_layer
-from .layers.services import Category, parse_tag_rules
-from .layers.waste import waste_figures_table, waste_forecast_table, waste_targets_table
-from .settings import get_settings
+from ..config import Profile, load_profile
+from ..crs import require_crs, to_analysis, to_storage
+from ..errors import InputDataError, MissingInputError, ProfileError
+from ..layers.common import user_layer, finish_layer
+from ..layers.services import Category, parse_tag_rules
+from ..layers.waste import waste_figures_table, waste_forecast_table, waste_targets_table
+from ..settings import get_settings
 
 __all__ = [
     "COLUMNS_ZH",
@@ -72,12 +72,10 @@ __all__ = [
     "plan_figures",
     "read_generation_file",
     "read_population",
-    "run_waste",
     "siting_screens",
     "solve_transport",
     "straight_line_costs",
     "straight_line_label",
-    "write_waste_outputs",
 ]
 
 PARAMETERS_FILE = "waste_parameters.yml"
@@ -471,7 +469,7 @@ def plan_figures(profile: Profile | None = None) -> PlanFigures:
     figs = waste_figures_table(profile)
     names = dict(zip(figs["facility_id"], figs["name_zh"]))
     capacity, cap_clauses, fill = {}, {}, {}
-    from .layers.waste import _clause_key  # the plan-clause order used by the layer
+    from ..layers.waste import clause_order_key  # the plan-clause order used by the layer
 
     for fid, f in figs.groupby("facility_id", sort=False):
         cap = f[f["quantity"] == "capacity"]
@@ -481,13 +479,13 @@ def plan_figures(profile: Profile | None = None) -> PlanFigures:
             if units != {"万吨/年"} or len(vals) != 1:
                 raise InputDataError(f"{fid}: capacity must be one value in 万吨/年, got {sorted(vals)} {sorted(units)}", where="layers/waste_plan_figures.csv")
             capacity[fid] = vals.pop()
-            cap_clauses[fid] = "、".join(sorted(set(cap["clause"]), key=_clause_key))
+            cap_clauses[fid] = "、".join(sorted(set(cap["clause"]), key=clause_order_key))
         fl = f[f["quantity"] == "fill_volume"]
         if len(fl):
             if set(fl["unit_std"]) != {"万立方米"}:
                 raise InputDataError(f"{fid}: fill volume must be in 万立方米", where="layers/waste_plan_figures.csv")
             groups: dict[float, list[str]] = {}
-            for v, c in sorted(zip(fl["value"], fl["clause"]), key=lambda t: _clause_key(t[1])):
+            for v, c in sorted(zip(fl["value"], fl["clause"]), key=lambda t: clause_order_key(t[1])):
                 groups.setdefault(float(v), []).append(c)
             fill[fid] = [(v, "、".join(cs)) for v, cs in groups.items()]
     tg = waste_targets_table(profile).set_index("indicator_en")
@@ -499,7 +497,7 @@ def plan_figures(profile: Profile | None = None) -> PlanFigures:
     )
 
 
-def _fmt(v: float, digits: int = 4) -> str:
+def format_plan_number(v: float, digits: int = 4) -> str:
     """Number as the plan writes it: no trailing zeros (``173.54``, ``400``, ``2.3049``)."""
     if v is None or not math.isfinite(v):
         return "—"
@@ -565,84 +563,84 @@ def balance_table(profile: Profile | None = None, params: WasteParameters | None
     # ---- 工程渣土 + 工程泥浆 (万立方米)
     ss = g["spoil"] + g["slurry"]
     add("ss_generation", "spoil_slurry", "工程渣土+工程泥浆产生量", "Spoil + slurry generated", ss, "万立方米/年",
-        f"{_fmt(g['spoil'])} + {_fmt(g['slurry'])}", f"{fig.generation_clause['spoil']}、{fig.generation_clause['slurry']}",
+        f"{format_plan_number(g['spoil'])} + {format_plan_number(g['slurry'])}", f"{fig.generation_clause['spoil']}、{fig.generation_clause['slurry']}",
         status="与规划一致 equals plan" if same(ss, pr["proc_spoil_slurry"]) else "与规划不一致 differs from plan",
         flag=not same(ss, pr["proc_spoil_slurry"]), plan_value=pr["proc_spoil_slurry"],
-        note=f"第八条（四）需消纳量 {_fmt(pr['proc_spoil_slurry'])} 万立方米/年 = 全部产生量：规划未扣除就地回填（第十七条（二）（三）优先就地回填）"
+        note=f"第八条（四）需消纳量 {format_plan_number(pr['proc_spoil_slurry'])} 万立方米/年 = 全部产生量：规划未扣除就地回填（第十七条（二）（三）优先就地回填）"
         " — the absorption equals the whole generation: no on-site backfill is deducted")
     landfilled = pr["proc_spoil_slurry"] * params.landfilled_share
     add("ss_landfilled", "spoil_slurry", "进入填埋场的渣土泥浆量", "Spoil/slurry to landfills", landfilled, "万立方米/年",
-        f"{_fmt(pr['proc_spoil_slurry'])} × {_fmt(params.landfilled_share)}（填埋比例 landfilled share）", fig.processing_clause["proc_spoil_slurry"],
+        f"{format_plan_number(pr['proc_spoil_slurry'])} × {format_plan_number(params.landfilled_share)}（填埋比例 landfilled share）", fig.processing_clause["proc_spoil_slurry"],
         status="参数 parameter", note="landfilled_share = 1 reproduces 第八条（四）(填埋场处理量); lower it for on-site backfill (layers/waste_parameters.yml)")
     landfills = [fid for fid in _STREAM_BY_ID["spoil_slurry"].facilities if fid in fig.fill]
-    scenarios = _fill_scenarios(fig)
+    scenarios = fill_scenarios(fig)
     for fid in landfills:
         values = fig.fill[fid]
         conflict = len(values) > 1
         for v, clauses in values:
-            add(f"ss_fill_{fid}_{_fmt(v)}", "spoil_slurry", f"{fig.names[fid]} 填方量", f"Fill volume, {fid}", v, "万立方米", _fmt(v), clauses,
+            add(f"ss_fill_{fid}_{format_plan_number(v)}", "spoil_slurry", f"{fig.names[fid]} 填方量", f"Fill volume, {fid}", v, "万立方米", format_plan_number(v), clauses,
                 status="规划内部矛盾 plan conflict" if conflict else "规划值 plan figure", flag=conflict,
-                note=("；".join(f"{_fmt(x)} 万立方米（{c}）" for x, c in values) + " — 两值并存，分别计算 both values kept and computed") if conflict else "")
+                note=("；".join(f"{format_plan_number(x)} 万立方米（{c}）" for x, c in values) + " — 两值并存，分别计算 both values kept and computed") if conflict else "")
     for name, total, parts in scenarios:
-        add(f"ss_fill_total_{_fmt(total)}", "spoil_slurry", f"两座填埋场总填方量（{name}）", f"Total fill volume ({name})", total, "万立方米",
-            " + ".join(_fmt(p) for p in parts), "第十九条、第二十七条（二）、附表4", status="计算 computed", flag=len(scenarios) > 1,
+        add(f"ss_fill_total_{format_plan_number(total)}", "spoil_slurry", f"两座填埋场总填方量（{name}）", f"Total fill volume ({name})", total, "万立方米",
+            " + ".join(format_plan_number(p) for p in parts), "第十九条、第二十七条（二）、附表4", status="计算 computed", flag=len(scenarios) > 1,
             note="岩洞湾填方量规划内部不一致 (312 vs 326)" if len(scenarios) > 1 else "")
     if landfilled > 0:
         for fid in landfills:
             for v, clauses in fig.fill[fid]:
-                add(f"ss_years_{fid}_{_fmt(v)}", "spoil_slurry", f"{fig.names[fid]} 单独消纳的填满年限（填方量 {_fmt(v)}）",
-                    f"Years until full, {fid} alone ({_fmt(v)})", v / landfilled, "年", f"{_fmt(v)} ÷ {_fmt(landfilled)}", clauses,
+                add(f"ss_years_{fid}_{format_plan_number(v)}", "spoil_slurry", f"{fig.names[fid]} 单独消纳的填满年限（填方量 {format_plan_number(v)}）",
+                    f"Years until full, {fid} alone ({format_plan_number(v)})", v / landfilled, "年", f"{format_plan_number(v)} ÷ {format_plan_number(landfilled)}", clauses,
                     status="计算 computed", flag=len(fig.fill[fid]) > 1)
         lives = []
         for name, total, _ in scenarios:
             years = total / landfilled
             lives.append(years)
-            add(f"ss_years_total_{_fmt(total)}", "spoil_slurry", f"两座填埋场合计填满年限（{name}）", f"Years until both are full ({name})",
-                years, "年", f"{_fmt(total)} ÷ {_fmt(landfilled)}", "第八条（四）、第十九条、第二十七条（二）、附表4",
+            add(f"ss_years_total_{format_plan_number(total)}", "spoil_slurry", f"两座填埋场合计填满年限（{name}）", f"Years until both are full ({name})",
+                years, "年", f"{format_plan_number(total)} ÷ {format_plan_number(landfilled)}", "第八条（四）、第十九条、第二十七条（二）、附表4",
                 status="计算 computed", flag=len(scenarios) > 1,
                 note=f"按 {params.start_year} 年起算约 {params.start_year + years:.1f} 年填满 (from {params.start_year})")
         if len(lives) > 1:
             diff = scenarios[1][1] - scenarios[0][1]
             add("ss_conflict_effect", "spoil_slurry", "岩洞湾两个填方量的差别对应的年限", "Life difference of the 312/326 conflict",
-                diff / landfilled, "年", f"({_fmt(scenarios[1][1])} − {_fmt(scenarios[0][1])}) ÷ {_fmt(landfilled)}",
+                diff / landfilled, "年", f"({format_plan_number(scenarios[1][1])} − {format_plan_number(scenarios[0][1])}) ÷ {format_plan_number(landfilled)}",
                 "第十九条、第二十七条（二）、附表4", status="规划内部矛盾 plan conflict", flag=True,
-                note=f"{_fmt(diff)} 万立方米 ≈ {diff / landfilled * 365:.0f} 天 days of absorption")
+                note=f"{format_plan_number(diff)} 万立方米 ≈ {diff / landfilled * 365:.0f} 天 days of absorption")
 
     # ---- 装修垃圾 (万吨)
     dec, cap_dec = g["decoration"], fig.capacity["sorting_huayan"]
-    add("dec_generation", "decoration", "装修垃圾产生量", "Decoration waste generated", dec, "万吨/年", _fmt(dec), fig.generation_clause["decoration"],
+    add("dec_generation", "decoration", "装修垃圾产生量", "Decoration waste generated", dec, "万吨/年", format_plan_number(dec), fig.generation_clause["decoration"],
         status="规划值 plan figure")
-    add("dec_gap", "decoration", "装修垃圾分选能力缺口", "Sorting capacity gap (stated)", pr["proc_sorting_gap"], "万吨/年", _fmt(pr["proc_sorting_gap"]),
+    add("dec_gap", "decoration", "装修垃圾分选能力缺口", "Sorting capacity gap (stated)", pr["proc_sorting_gap"], "万吨/年", format_plan_number(pr["proc_sorting_gap"]),
         fig.processing_clause["proc_sorting_gap"], plan_value=pr["proc_sorting_gap"],
         status="等于全部产生量 equals generation" if same(pr["proc_sorting_gap"], dec) else "小于产生量 below generation",
         note="缺口 = 产生量：现状无分选能力 (the stated gap equals the whole generation: no sorting capacity today)" if same(pr["proc_sorting_gap"], dec) else "")
-    add("dec_capacity", "decoration", "华岩装修垃圾分选场处理规模", "Huayan sorting plant capacity", cap_dec, "万吨/年", _fmt(cap_dec),
+    add("dec_capacity", "decoration", "华岩装修垃圾分选场处理规模", "Huayan sorting plant capacity", cap_dec, "万吨/年", format_plan_number(cap_dec),
         fig.capacity_clauses["sorting_huayan"], status="规划值 plan figure")
     surplus = cap_dec - dec
     add("dec_balance", "decoration", "分选能力余量（处理规模 − 产生量）", "Sorting surplus (capacity − generation)", surplus, "万吨/年",
-        f"{_fmt(cap_dec)} − {_fmt(dec)}", f"{fig.capacity_clauses['sorting_huayan']}、{fig.generation_clause['decoration']}",
+        f"{format_plan_number(cap_dec)} − {format_plan_number(dec)}", f"{fig.capacity_clauses['sorting_huayan']}、{fig.generation_clause['decoration']}",
         status="能力有余 surplus" if surplus >= 0 else "能力不足 shortfall", flag=surplus < 0)
-    add("dec_utilisation", "decoration", "分选场负荷率", "Sorting plant utilisation", 100 * dec / cap_dec, "%", f"{_fmt(dec)} ÷ {_fmt(cap_dec)} × 100",
+    add("dec_utilisation", "decoration", "分选场负荷率", "Sorting plant utilisation", 100 * dec / cap_dec, "%", f"{format_plan_number(dec)} ÷ {format_plan_number(cap_dec)} × 100",
         f"{fig.capacity_clauses['sorting_huayan']}、{fig.generation_clause['decoration']}", status="计算 computed")
 
     # ---- 工程垃圾 + 拆除垃圾 (万吨)
     cd = g["construction"] + g["demolition"]
     cap_rec = fig.capacity["recycling_plant"]
     add("cd_generation", "construction_demolition", "工程垃圾+拆除垃圾产生量", "Construction + demolition waste generated", cd, "万吨/年",
-        f"{_fmt(g['construction'])} + {_fmt(g['demolition'])}", f"{fig.generation_clause['construction']}、{fig.generation_clause['demolition']}",
+        f"{format_plan_number(g['construction'])} + {format_plan_number(g['demolition'])}", f"{fig.generation_clause['construction']}、{fig.generation_clause['demolition']}",
         status="计算 computed")
     add("cd_gap", "construction_demolition", "建筑垃圾资源化利用量缺口", "Recycling gap (stated)", pr["proc_recycling_gap"], "万吨/年",
-        _fmt(pr["proc_recycling_gap"]), fig.processing_clause["proc_recycling_gap"], plan_value=pr["proc_recycling_gap"], status="规划值 plan figure")
-    add("cd_capacity", "construction_demolition", "建筑垃圾综合利用厂处理规模", "Recycling plant capacity", cap_rec, "万吨/年", _fmt(cap_rec),
+        format_plan_number(pr["proc_recycling_gap"]), fig.processing_clause["proc_recycling_gap"], plan_value=pr["proc_recycling_gap"], status="规划值 plan figure")
+    add("cd_capacity", "construction_demolition", "建筑垃圾综合利用厂处理规模", "Recycling plant capacity", cap_rec, "万吨/年", format_plan_number(cap_rec),
         fig.capacity_clauses["recycling_plant"], status="规划值 plan figure",
         note="重庆新启基地（第十六条（一））未给出规模 (the 新启 base has no stated capacity)")
     add("cd_gap_cover", "construction_demolition", "综合利用厂覆盖缺口后的余量", "Plant capacity − stated gap", cap_rec - pr["proc_recycling_gap"],
-        "万吨/年", f"{_fmt(cap_rec)} − {_fmt(pr['proc_recycling_gap'])}",
+        "万吨/年", f"{format_plan_number(cap_rec)} − {format_plan_number(pr['proc_recycling_gap'])}",
         f"{fig.capacity_clauses['recycling_plant']}、{fig.processing_clause['proc_recycling_gap']}",
         status="可覆盖缺口 covers the gap" if cap_rec >= pr["proc_recycling_gap"] else "不能覆盖缺口 does not cover the gap",
         flag=cap_rec < pr["proc_recycling_gap"])
     add("cd_vs_generation", "construction_demolition", "综合利用厂处理规模 − 工程+拆除垃圾产生量", "Plant capacity − C&D generation", cap_rec - cd,
-        "万吨/年", f"{_fmt(cap_rec)} − {_fmt(cd)}", f"{fig.capacity_clauses['recycling_plant']}、第七条（三）（四）",
+        "万吨/年", f"{format_plan_number(cap_rec)} − {format_plan_number(cd)}", f"{fig.capacity_clauses['recycling_plant']}、第七条（三）（四）",
         status="能力有余 surplus" if cap_rec >= cd else "单厂不足 plant alone short", flag=cap_rec < cd,
         note="其余须由新启基地、现场资源化或填埋消纳 (the rest must go to the 新启 base, on-site recycling or landfill)" if cap_rec < cd else "")
 
@@ -651,42 +649,42 @@ def balance_table(profile: Profile | None = None, params: WasteParameters | None
     solid = cn["solid"]
     tclause = fig.target_clause
     add("tgt_solid_total", "targets", "工程+拆除+装修垃圾总量", "Construction + demolition + decoration", solid, "万吨/年",
-        f"{_fmt(g['construction'])} + {_fmt(g['demolition'])} + {_fmt(g['decoration'])}", "第七条（三）（四）（五）", status="计算 computed")
+        f"{format_plan_number(g['construction'])} + {format_plan_number(g['demolition'])} + {format_plan_number(g['decoration'])}", "第七条（三）（四）（五）", status="计算 computed")
     add("tgt_recovery_needed", "targets", "资源化利用率70%所需资源化量", "Recovery needed for the 70 % target", cn["recovered"], "万吨/年",
-        f"{_fmt(cn['r70'] * 100)}% × {_fmt(solid)}", tclause, status="计算 computed")
+        f"{format_plan_number(cn['r70'] * 100)}% × {format_plan_number(solid)}", tclause, status="计算 computed")
     add("tgt_landfill_solid", "targets", "资源化后剩余（填埋）量", "Remainder to landfill (30 %)", (1 - cn["r70"]) * solid, "万吨/年",
-        f"(1 − {_fmt(cn['r70'])}) × {_fmt(solid)}", f"{tclause}; {fig.processing_clause['proc_landfill_solid']}",
+        f"(1 − {format_plan_number(cn['r70'])}) × {format_plan_number(solid)}", f"{tclause}; {fig.processing_clause['proc_landfill_solid']}",
         plan_value=pr["proc_landfill_solid"],
         status="与规划一致 equals plan" if same((1 - cn["r70"]) * solid, pr["proc_landfill_solid"]) else "与规划不一致 differs from plan",
         flag=not same((1 - cn["r70"]) * solid, pr["proc_landfill_solid"]),
         note="第八条（三）填埋场处理量 20.27 = 30% × 67.57：规划的填埋量正好是70%目标的余量")
     implied = cn["recovered"] - pr["proc_recycling_gap"]
     add("tgt_implied_existing", "targets", "缺口隐含的现有（或其他）资源化能力", "Recovery capacity implied by the stated gap", implied, "万吨/年",
-        f"{_fmt(cn['recovered'])} − {_fmt(pr['proc_recycling_gap'])}", f"{tclause}; {fig.processing_clause['proc_recycling_gap']}",
+        f"{format_plan_number(cn['recovered'])} − {format_plan_number(pr['proc_recycling_gap'])}", f"{tclause}; {fig.processing_clause['proc_recycling_gap']}",
         status="推算 inferred (not stated)", flag=True,
         note="规划未说明这约30万吨/年资源化能力从何而来（可能含新启基地）— the plan does not say where ≈30 万吨/年 of recovery comes from")
     add("tgt_planned_recovery", "targets", "规划新增资源化能力 − 70%目标所需资源化量", "Planned recovery capacity − recovery needed", cap_rec - cn["recovered"],
-        "万吨/年", f"{_fmt(cap_rec)} − {_fmt(cn['recovered'])}", f"{fig.capacity_clauses['recycling_plant']}; {tclause}",
+        "万吨/年", f"{format_plan_number(cap_rec)} − {format_plan_number(cn['recovered'])}", f"{fig.capacity_clauses['recycling_plant']}; {tclause}",
         status="仅靠新厂不足 short without the implied capacity" if cap_rec < cn["recovered"] else "能力有余 surplus",
         flag=cap_rec < cn["recovered"], note="分选场(35万吨/年)为分选，不计为资源化 (sorting is not counted as recovery)")
     rho = params.density_t_per_m3
     add("tgt_comprehensive_if_landfilled", "targets", "渣土泥浆全部填埋时的综合利用率", "Comprehensive rate if all spoil/slurry is landfilled",
-        100 * cn["rate_if_all_landfilled"], "%", f"{_fmt(cn['recovered'])} ÷ ({_fmt(solid)} + {_fmt(cn['ss'])} × {_fmt(rho)}) × 100",
+        100 * cn["rate_if_all_landfilled"], "%", f"{format_plan_number(cn['recovered'])} ÷ ({format_plan_number(solid)} + {format_plan_number(cn['ss'])} × {format_plan_number(rho)}) × 100",
         f"{tclause}; 第八条（四）", status="达不到73% target not met", flag=True,
-        note=f"密度 {_fmt(rho)} 吨/立方米（参数，非规划值）；与密度无关：只要渣土泥浆全部填埋，综合利用率 < 70% < 73% "
+        note=f"密度 {format_plan_number(rho)} 吨/立方米（参数，非规划值）；与密度无关：只要渣土泥浆全部填埋，综合利用率 < 70% < 73% "
         "(whatever the density, it stays below 70 %)")
     add("tgt_ss_use_needed", "targets", "达到73%需回填/利用的渣土泥浆量", "Spoil/slurry to backfill or use for 73 %", cn["need_ss_wm3"], "万立方米/年",
-        f"({_fmt(cn['r73'])} × ({_fmt(solid)} + {_fmt(cn['ss'])} × {_fmt(rho)}) − {_fmt(cn['recovered'])}) ÷ {_fmt(rho)}",
+        f"({format_plan_number(cn['r73'])} × ({format_plan_number(solid)} + {format_plan_number(cn['ss'])} × {format_plan_number(rho)}) − {format_plan_number(cn['recovered'])}) ÷ {format_plan_number(rho)}",
         f"{tclause}; 第七条", status="推算 inferred (density parameter)", flag=True,
         note=f"= {100 * cn['need_ss_share']:.1f}% 的渣土泥浆；密度 {params.density_range[0]}–{params.density_range[1]} 吨/立方米时为 "
-        + "–".join(_fmt(_comprehensive_needs(fig, d)["need_ss_wm3"], 2) for d in params.density_range) + " 万立方米/年")
+        + "–".join(format_plan_number(_comprehensive_needs(fig, d)["need_ss_wm3"], 2) for d in params.density_range) + " 万立方米/年")
     add("tgt_ss_landfilled_at_73", "targets", "达到73%时进入填埋场的渣土泥浆量", "Spoil/slurry landfilled at 73 %", cn["landfilled_ss_wm3"], "万立方米/年",
-        f"{_fmt(cn['ss'])} − {_fmt(cn['need_ss_wm3'])}", f"{tclause}; 第七条", status="推算 inferred (density parameter)",
+        f"{format_plan_number(cn['ss'])} − {format_plan_number(cn['need_ss_wm3'])}", f"{tclause}; 第七条", status="推算 inferred (density parameter)",
         note="与第八条（四）的173.54万立方米/年填埋量矛盾 (inconsistent with 第八条（四）)")
     if cn["landfilled_ss_wm3"] > 0:
         for name, total, _ in scenarios:
-            add(f"tgt_years_at_73_{_fmt(total)}", "targets", f"达到73%时两座填埋场填满年限（{name}）", f"Years until full at 73 % ({name})",
-                total / cn["landfilled_ss_wm3"], "年", f"{_fmt(total)} ÷ {_fmt(cn['landfilled_ss_wm3'])}", f"{tclause}; 第十九条、第二十七条（二）",
+            add(f"tgt_years_at_73_{format_plan_number(total)}", "targets", f"达到73%时两座填埋场填满年限（{name}）", f"Years until full at 73 % ({name})",
+                total / cn["landfilled_ss_wm3"], "年", f"{format_plan_number(total)} ÷ {format_plan_number(cn['landfilled_ss_wm3'])}", f"{tclause}; 第十九条、第二十七条（二）",
                 status="推算 inferred (density parameter)")
     return pd.DataFrame(rows)
 
@@ -694,7 +692,7 @@ def balance_table(profile: Profile | None = None, params: WasteParameters | None
 _STREAM_ZH = {s.id: s.name_zh for s in STREAMS} | {"targets": "规划指标 附表1"}
 
 
-def _fill_scenarios(fig: PlanFigures) -> list[tuple[str, float, list[float]]]:
+def fill_scenarios(fig: PlanFigures) -> list[tuple[str, float, list[float]]]:
     """Total fill of the two landfills under each combination of the plan's values."""
     landfills = [fid for fid in _STREAM_BY_ID["spoil_slurry"].facilities if fid in fig.fill]
     combos: list[list[float]] = [[]]
@@ -702,7 +700,7 @@ def _fill_scenarios(fig: PlanFigures) -> list[tuple[str, float, list[float]]]:
         combos = [c + [v] for c in combos for v in fig.fill_values(fid)]
     out = []
     for parts in combos:
-        label = "岩洞湾 " + _fmt(parts[landfills.index("landfill_yandongwan")]) if "landfill_yandongwan" in landfills else "plan"
+        label = "岩洞湾 " + format_plan_number(parts[landfills.index("landfill_yandongwan")]) if "landfill_yandongwan" in landfills else "plan"
         out.append((label, float(sum(parts)), parts))
     return sorted(out, key=lambda t: t[1])
 
@@ -728,8 +726,8 @@ def landfill_life_table(profile: Profile | None = None, params: WasteParameters 
     cn = _comprehensive_needs(fig, params.density_t_per_m3)
     absorption = {
         "plan": (fig.processing["proc_spoil_slurry"] * params.landfilled_share,
-                 f"第八条（四）需消纳量 × 填埋比例 {_fmt(params.landfilled_share)}"),
-        "target73": (cn["landfilled_ss_wm3"], f"达到附表1综合利用率73%时的填埋量（密度 {_fmt(params.density_t_per_m3)} 吨/立方米，参数）"),
+                 f"第八条（四）需消纳量 × 填埋比例 {format_plan_number(params.landfilled_share)}"),
+        "target73": (cn["landfilled_ss_wm3"], f"达到附表1综合利用率73%时的填埋量（密度 {format_plan_number(params.density_t_per_m3)} 吨/立方米，参数）"),
     }
     rows = []
     units: list[tuple[str, float, str, bool]] = []
@@ -737,8 +735,8 @@ def landfill_life_table(profile: Profile | None = None, params: WasteParameters 
         vals = fig.fill.get(fid, [])
         for v, c in vals:
             units.append((fig.names[fid], v, c, len(vals) > 1))
-    for name, total, parts in _fill_scenarios(fig):
-        units.append((f"两座合计（{name}）", total, " + ".join(_fmt(p) for p in parts), len(_fill_scenarios(fig)) > 1))
+    for name, total, parts in fill_scenarios(fig):
+        units.append((f"两座合计（{name}）", total, " + ".join(format_plan_number(p) for p in parts), len(fill_scenarios(fig)) > 1))
     for scen, (annual, label) in absorption.items():
         for landfill, fill, clauses, conflict in units:
             years = fill / annual if annual > 0 else np.inf
@@ -872,7 +870,7 @@ def read_population(path: str | Path, crs: str) -> PopulationData:
     """
     path = Path(path)
     if path.suffix.lower() == ".csv":
-        from .pipeline import read_census
+        from ..sources.census import read_census
 
         totals, source = read_census(path)
         return PopulationData("census", source, totals=totals)
@@ -894,7 +892,7 @@ def read_population(path: str | Path, crs: str) -> PopulationData:
             raster_crs = src.crs.to_string()
     except rasterio.errors.RasterioIOError as exc:
         raise InputDataError(f"cannot read the population raster: {exc}", where=f"--population {path}") from exc
-    from .crs import transform_xy
+    from ..crs import transform_xy
 
     x, y = transform_xy(np.asarray(xs, float), np.asarray(ys, float), raster_crs, crs)
     cx, cy = transform_xy(np.array([c[0] for c in corners]), np.array([c[1] for c in corners]), raster_crs, crs)
@@ -1003,7 +1001,7 @@ class HaulCosts:
 
 def straight_line_label(detour: float) -> str:
     """Label of the straight-line fallback, for tables, map and report."""
-    return f"直线距离×{_fmt(detour)}（估算，无路网）straight line × {_fmt(detour)} (estimate, no road network)"
+    return f"直线距离×{format_plan_number(detour)}（估算，无路网）straight line × {format_plan_number(detour)} (estimate, no road network)"
 
 
 def straight_line_costs(ox: np.ndarray, oy: np.ndarray, fx: np.ndarray, fy: np.ndarray, detour: float) -> HaulCosts:
@@ -1042,7 +1040,7 @@ def network_costs(
     Parameters
     ----------
     network
-        A :class:`jlp_geo.network.WalkNetwork`-shaped drive network (:func:`jlp_geo.network.build_drive_network`).
+        A :class:`jlp_geo.network.WalkNetwork`-shaped drive network (:func:`jlp_geo.network.drive_network_from_osm`).
     ox, oy, fx, fy
         Origin and facility coordinates in ``network.crs``.
     detour, snap_max_m
@@ -1175,9 +1173,9 @@ def solve_transport(supply: np.ndarray, capacity: np.ndarray, cost: np.ndarray) 
 
 def _receptors_from_osm(osm: Any, params: WasteParameters, crs: str) -> gpd.GeoDataFrame:
     """Sensitive receptors (schools, hospitals, care homes, residential land) from OSM, in *crs*."""
-    from .layers.services import extract_services
+    from ..layers.services import services_from_osm
 
-    rec = extract_services(osm, categories=list(params.receptors), crs=crs)
+    rec = services_from_osm(osm, categories=list(params.receptors), crs=crs)
     rec = rec.rename(columns={"category": "receptor", "category_zh": "receptor_zh"})
     return rec
 
@@ -1362,7 +1360,7 @@ class WasteResult:
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """Tables written as ``tables/<name>.csv``."""
-        from .io import table_from_layer
+        from ..io import table_from_layer
 
         gen = table_from_layer(self.generation).drop(columns=["has_geometry"], errors="ignore")
         keep = ["name_zh", "name_en", "proxy", "proxy_weight", "share", *TYPES, "spoil_slurry", "construction_demolition", "generation_basis", "source", "precision", "uncertainty_m"]
@@ -1395,7 +1393,7 @@ class WasteResult:
         return _key_findings(self)
 
 
-def _value(balance: pd.DataFrame, check_id: str) -> float:
+def balance_value(balance: pd.DataFrame, check_id: str) -> float:
     hit = balance.loc[balance["check_id"] == check_id, "value"]
     return float(hit.iloc[0]) if len(hit) else float("nan")
 
@@ -1404,36 +1402,36 @@ def _key_findings(r: WasteResult) -> list[str]:
     b = r.balance
     fig = r.figures
     out = []
-    scen = _fill_scenarios(fig)
-    lives = [(name, total, _value(b, f"ss_years_total_{_fmt(total)}")) for name, total, _ in scen]
-    landfilled = _value(b, "ss_landfilled")
-    life_txt = "，".join(f"{_fmt(total)} 万立方米 → {years:.2f} 年" for _, total, years in lives)
+    scen = fill_scenarios(fig)
+    lives = [(name, total, balance_value(b, f"ss_years_total_{format_plan_number(total)}")) for name, total, _ in scen]
+    landfilled = balance_value(b, "ss_landfilled")
+    life_txt = "，".join(f"{format_plan_number(total)} 万立方米 → {years:.2f} 年" for _, total, years in lives)
     out.append(
-        f"填埋场寿命：按第八条（四）每年 {_fmt(landfilled)} 万立方米全部进入填埋场，两座填埋场合计只够 {life_txt}"
+        f"填埋场寿命：按第八条（四）每年 {format_plan_number(landfilled)} 万立方米全部进入填埋场，两座填埋场合计只够 {life_txt}"
         f"（{r.params.start_year} 年起算约 {r.params.start_year + lives[0][2]:.1f}–{r.params.start_year + lives[-1][2]:.1f} 年填满）；"
-        f"锣鼓洞单独 {_value(b, 'ss_years_landfill_luogudong_400'):.2f} 年。"
+        f"锣鼓洞单独 {balance_value(b, 'ss_years_landfill_luogudong_400'):.2f} 年。"
         f" Landfill life: at the plan's 173.54 万m³/yr both landfills are full after {lives[0][2]:.2f}–{lives[-1][2]:.2f} years."
     )
     if len(lives) > 1:
         out.append(
             f"规划内部矛盾：岩洞湾填方量 312 万方（第十九条、附表4）与 326 万立方米（第二十七条（二））不一致，"
-            f"差 14 万立方米，仅相当于 {_value(b, 'ss_conflict_effect'):.2f} 年（约 {_value(b, 'ss_conflict_effect') * 365:.0f} 天）的消纳量。"
+            f"差 14 万立方米，仅相当于 {balance_value(b, 'ss_conflict_effect'):.2f} 年（约 {balance_value(b, 'ss_conflict_effect') * 365:.0f} 天）的消纳量。"
             " Plan conflict 312 vs 326 flagged; it shifts the landfill life by about a month."
         )
     out.append(
-        f"装修垃圾：产生 {_fmt(fig.generation['decoration'])} 万吨/年，华岩分选场 {_fmt(fig.capacity['sorting_huayan'])} 万吨/年，"
-        f"余量 {_value(b, 'dec_balance'):.1f} 万吨/年（负荷率 {_value(b, 'dec_utilisation'):.1f}%）。"
+        f"装修垃圾：产生 {format_plan_number(fig.generation['decoration'])} 万吨/年，华岩分选场 {format_plan_number(fig.capacity['sorting_huayan'])} 万吨/年，"
+        f"余量 {balance_value(b, 'dec_balance'):.1f} 万吨/年（负荷率 {balance_value(b, 'dec_utilisation'):.1f}%）。"
     )
     out.append(
-        f"工程垃圾+拆除垃圾 {_fmt(_value(b, 'cd_generation'))} 万吨/年；综合利用厂 {_fmt(fig.capacity['recycling_plant'])} 万吨/年 可覆盖规划所述缺口 "
-        f"{_fmt(fig.processing['proc_recycling_gap'])} 万吨/年（余 {_value(b, 'cd_gap_cover'):.1f}），但不足以处理全部产生量（差 {-_value(b, 'cd_vs_generation'):.2f}）。"
-        f"70%资源化利用率需 {_value(b, 'tgt_recovery_needed'):.2f} 万吨/年资源化，缺口 17.3 隐含约 {_value(b, 'tgt_implied_existing'):.1f} 万吨/年现有能力，规划未说明来源。"
+        f"工程垃圾+拆除垃圾 {format_plan_number(balance_value(b, 'cd_generation'))} 万吨/年；综合利用厂 {format_plan_number(fig.capacity['recycling_plant'])} 万吨/年 可覆盖规划所述缺口 "
+        f"{format_plan_number(fig.processing['proc_recycling_gap'])} 万吨/年（余 {balance_value(b, 'cd_gap_cover'):.1f}），但不足以处理全部产生量（差 {-balance_value(b, 'cd_vs_generation'):.2f}）。"
+        f"70%资源化利用率需 {balance_value(b, 'tgt_recovery_needed'):.2f} 万吨/年资源化，缺口 17.3 隐含约 {balance_value(b, 'tgt_implied_existing'):.1f} 万吨/年现有能力，规划未说明来源。"
     )
     out.append(
-        f"目标矛盾：第八条（四）的渣土泥浆全部填埋时综合利用率仅约 {_value(b, 'tgt_comprehensive_if_landfilled'):.1f}%（无论密度取值都低于70%），"
-        f"达不到附表1的73%；要达到73%，每年约 {_value(b, 'tgt_ss_use_needed'):.1f} 万立方米渣土泥浆须回填或利用，"
-        f"填埋量降至 {_value(b, 'tgt_ss_landfilled_at_73'):.1f} 万立方米/年，填埋场寿命延长到约 "
-        + "–".join(f"{_value(b, f'tgt_years_at_73_{_fmt(total)}'):.1f}" for _, total, _ in scen) + " 年。"
+        f"目标矛盾：第八条（四）的渣土泥浆全部填埋时综合利用率仅约 {balance_value(b, 'tgt_comprehensive_if_landfilled'):.1f}%（无论密度取值都低于70%），"
+        f"达不到附表1的73%；要达到73%，每年约 {balance_value(b, 'tgt_ss_use_needed'):.1f} 万立方米渣土泥浆须回填或利用，"
+        f"填埋量降至 {balance_value(b, 'tgt_ss_landfilled_at_73'):.1f} 万立方米/年，填埋场寿命延长到约 "
+        + "–".join(f"{balance_value(b, f'tgt_years_at_73_{format_plan_number(total)}'):.1f}" for _, total, _ in scen) + " 年。"
     )
     load = r.facility_load
     placed = load[load["located"].astype(bool)]
@@ -1481,19 +1479,19 @@ def _origins(generation: gpd.GeoDataFrame, crs: str) -> tuple[np.ndarray, np.nda
 
 
 def _load_osm(osm: Any, polygon: shapely.Geometry | None) -> Any:
-    from .sources.osm import OsmData, clip_osm
+    from ..sources.osm import OsmData, clip_osm
 
     if osm is None:
         return None
     if isinstance(osm, OsmData):
         return clip_osm(osm, polygon) if polygon is not None else osm
-    from .pipeline import load_osm
+    from ..sources.osm import read_osm
 
-    return load_osm(osm, polygon=polygon)
+    return read_osm(osm, polygon=polygon)
 
 
 def _read_sites(sites: str | Path | gpd.GeoDataFrame, input_crs: str | None) -> gpd.GeoDataFrame:
-    from .sources.userfile import read_user_layer
+    from ..sources.userfile import read_user_layer
 
     if isinstance(sites, gpd.GeoDataFrame):
         gdf = to_storage(sites)
@@ -1512,7 +1510,7 @@ def _read_sites(sites: str | Path | gpd.GeoDataFrame, input_crs: str | None) -> 
         gdf[c] = num.fillna(0.0)
     geoms = gdf.geometry
     gdf = gdf.set_geometry(geoms.where(geoms.geom_type == "Point", geoms.representative_point()))
-    out = _user_layer(gdf, "waste_sites", "indicative")
+    out = user_layer(gdf, "waste_sites", "indicative")
     out.attrs["types"] = cols
     return out
 
@@ -1561,9 +1559,9 @@ def analyse_waste(
     -------
     WasteResult
     """
-    from .layers import admin
-    from .layers.waste import build_waste_facilities
-    from .sources.userfile import read_user_layer
+    from ..layers import admin
+    from ..layers.waste import build_waste_facilities
+    from ..sources.userfile import read_user_layer
 
     if not isinstance(profile, Profile):
         profile = load_profile(profile)
@@ -1611,10 +1609,10 @@ def analyse_waste(
     # ---- network
     network = None
     if data is not None:
-        from .network import build_drive_network
+        from ..network import drive_network_from_osm
 
         try:
-            network = build_drive_network(data.nodes, data.ways, crs, source=data.provenance)
+            network = drive_network_from_osm(data.nodes, data.ways, crs, source=data.provenance)
         except InputDataError as exc:
             notes.append(f"OSM 数据中没有可用的车行道路：运距改用直线估算 — no drivable road in the OSM data ({exc.what}); straight-line fallback used.")
     haul_label = (
@@ -1664,7 +1662,7 @@ def analyse_waste(
     if len(fig.fill_values("landfill_yandongwan")) > 1:
         notes.append("规划内部矛盾 Plan conflict — 岩洞湾填方量 312 万方（第十九条、附表4）vs 326 万立方米（第二十七条（二））：两值分别计算 both kept and computed.")
         if "landfill_yandongwan" in set(placed_fac["facility_id"]):
-            notes.append(f"运量分配采用岩洞湾填方量 {_fmt(params.yandongwan_fill_for_allocation)} 万立方米（参数；寿命表两值并列）")
+            notes.append(f"运量分配采用岩洞湾填方量 {format_plan_number(params.yandongwan_fill_for_allocation)} 万立方米（参数；寿命表两值并列）")
     notes.append(
         "设施位置为镇级估计点（±3–4 公里），运距、服务范围和邻避筛查均为示意；规划第二十七条的场址为“暂定”。"
         " Facility points are town-level estimates (±3–4 km): haul figures, catchments and screens are indicative."
@@ -1766,7 +1764,7 @@ def _stream_capacities(stream: Stream, ids: list[str], placed: list[str], supply
     fig, params = ctx.fig, ctx.params
     if stream.id != "spoil_slurry":
         caps = [fig.capacity.get(fid, np.inf) for fid in placed]
-        basis = [f"处理规模 {_fmt(fig.capacity[fid])} 万吨/年（{fig.capacity_clauses[fid]}）" if fid in fig.capacity else "规划未给出规模 no capacity stated"
+        basis = [f"处理规模 {format_plan_number(fig.capacity[fid])} 万吨/年（{fig.capacity_clauses[fid]}）" if fid in fig.capacity else "规划未给出规模 no capacity stated"
                  for fid in placed]
         return caps, basis
 
@@ -1777,7 +1775,7 @@ def _stream_capacities(stream: Stream, ids: list[str], placed: list[str], supply
     total = sum(fill(f) for f in ids if f in fig.fill)
     horizon = params.horizon_years or (total / supply.sum() if supply.sum() > 0 else np.inf)
     how = "参数 horizon" if params.horizon_years else "两座合计寿命 combined life"
-    return [fill(f) / horizon for f in placed], [f"填方量 {_fmt(fill(f))} 万立方米 ÷ {horizon:.3f} 年（{how}）" for f in placed]
+    return [fill(f) / horizon for f in placed], [f"填方量 {format_plan_number(fill(f))} 万立方米 ÷ {horizon:.3f} 年（{how}）" for f in placed]
 
 
 def _haul_stream(stream: Stream, ctx: _HaulContext) -> None:
@@ -1815,7 +1813,7 @@ def _haul_stream(stream: Stream, ctx: _HaulContext) -> None:
     sol = solve_transport(supply, np.asarray(caps, float) * (1 + 1e-9), hc.km)
     nearest = np.argmin(np.where(np.isfinite(hc.km), hc.km, np.inf), axis=1)
     to_t = params.density_t_per_m3 if stream.volume else 1.0
-    t_basis = f"×{_fmt(params.density_t_per_m3)} 吨/立方米（密度参数 density parameter）" if stream.volume else "规划单位为万吨 (plan unit 万吨)"
+    t_basis = f"×{format_plan_number(params.density_t_per_m3)} 吨/立方米（密度参数 density parameter）" if stream.volume else "规划单位为万吨 (plan unit 万吨)"
     basis = "user sites" if use_sites else ctx.generation["generation_basis"].iloc[0]
     ambiguous: dict[str, list[str]] = {}
     for i, name in enumerate(names):
@@ -1915,74 +1913,3 @@ def _receptor_layer(receptors: gpd.GeoDataFrame | None, placed: gpd.GeoDataFrame
         zone = shapely.union_all(pa.geometry.buffer(max(params.buffers_m) + unc).values)
         near = receptors[shapely.intersects(receptors.geometry.values, zone)]
     return finish_layer(near.assign(name_en=near["name_en"].fillna("")), layer="waste_receptors")
-
-
-# --------------------------------------------------------------------------- writing
-
-
-def write_waste_outputs(result: WasteResult, out_dir: str | Path, *, tianditu_token: str | None = None) -> list[Path]:
-    """Write ``waste.gpkg``, ``tables/waste_*.csv``, ``maps/waste.html`` and ``waste_report.html``.
-
-    Everything is written into a staging folder inside *out_dir* first and moved into place only when
-    complete.
-
-    Returns
-    -------
-    list of Path
-        The files written.
-    """
-    from . import __version__
-    from .io import staged_outputs, write_csv, write_geopackage
-    from .report_waste import build_waste_report
-    from .viz.waste_map import build_waste_map
-
-    with staged_outputs(out_dir) as (staging, staged):
-        metadata = {"title": "建筑垃圾产消平衡、运距与邻避筛查 construction-waste analysis", "generator": f"jlp_geo {__version__}",
-                    "haul_method": result.method["haul_label"], "generation_proxy": result.method["proxy_label"],
-                    "population": result.method["population"], "osm": result.method["osm"], "parameters": result.params.path}
-        metadata.update({f"note_{i:02d}": n for i, n in enumerate(result.notes, 1)})
-        metadata.update({f"finding_{i:02d}": n for i, n in enumerate(result.key_findings(), 1)})
-        staged.append(write_geopackage(staging / GPKG_NAME, result.layers(), dataset_metadata=metadata))
-        headers = dict(COLUMNS_ZH)
-        headers["population_possible"] = "人口（含位置不确定）"
-        for c in result.params.receptors:
-            headers.update({
-                f"n_{c.id}": f"{c.name_zh}（缓冲内）", f"n_{c.id}_possible": f"{c.name_zh}（含位置不确定）",
-                f"nearest_m_{c.id}": f"最近{c.name_zh}（米）", f"names_{c.id}": f"{c.name_zh}名称",
-            })
-        headers["area_ha_residential"] = "缓冲内居住用地（公顷）"
-        for name, df in result.tables().items():
-            staged.append(write_csv(df, staging / "tables" / f"{name}.csv", headers))
-        staged.append(build_waste_map(result, staging / "maps" / MAP_NAME, tianditu_token=tianditu_token))
-        staged.append(build_waste_report(result, staging / REPORT_NAME))
-    return staged
-
-
-def run_waste(
-    out_dir: str | Path,
-    *,
-    profile: Profile | str | Path | None = None,
-    osm: Any = None,
-    townships: str | Path | gpd.GeoDataFrame | None = None,
-    generation_file: str | Path | None = None,
-    sites_file: str | Path | gpd.GeoDataFrame | None = None,
-    population: str | Path | None = None,
-    tianditu_token: str | None = None,
-    **kwargs: Any,
-) -> tuple[WasteResult, list[Path]]:
-    """Compute the construction-waste analysis (``jlp-geo waste``), then write its outputs.
-
-    Everything is computed before anything is written (bad input loses nothing); see
-    :func:`analyse_waste` for the parameters (extra keyword arguments go there: ``params``, ``proxy``,
-    ``facilities``, ``input_crs``) and :func:`write_waste_outputs` for the files.
-
-    Returns
-    -------
-    tuple
-        ``(WasteResult, list of written files)``.
-    """
-    result = analyse_waste(
-        profile, osm=osm, townships=townships, generation_file=generation_file, sites_file=sites_file,
-        population=population, **kwargs,
-    )
-    return result, write_waste_outputs(result, out_dir, tianditu_token=tianditu_token)

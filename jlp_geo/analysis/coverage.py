@@ -26,7 +26,7 @@ from scipy.sparse.csgraph import dijkstra
 if TYPE_CHECKING:
     import geopandas as gpd
 
-    from .network import WalkNetwork
+    from ..network import WalkNetwork
 
 DEFAULT_SNAP_M: float = 200.0
 """Default largest distance (m) from a point to its network node before it is flagged off-network."""
@@ -323,7 +323,7 @@ def snap_layer(
     Polygons are snapped by their representative point.  The returned layer
     keeps the input's CRS and rows.
     """
-    from .crs import to_analysis
+    from ..crs import to_analysis
 
     proj = to_analysis(gdf, network.crs)
     pts = shapely.point_on_surface(proj.geometry.values)

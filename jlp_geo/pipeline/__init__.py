@@ -1,0 +1,37 @@
+"""The jobs: the only orchestrator, and the only room that calls both analyses and outputs.
+
+Each job reads its inputs, runs the analyses (which return result objects and never write),
+then hands the results to the outputs (GeoPackage, tables, maps, reports) and publishes them.
+Only :mod:`jlp_geo.cli` imports this package.
+
+=================  =============================================================
+job                what it does
+=================  =============================================================
+``run_build``      every plan layer + atlas, the waste analysis, the indicator report,
+                   and the 15-minute coverage when OSM is given or cached
+``run_coverage``   the 15-minute coverage (``jlp-geo coverage``)
+``run_waste``      the construction-waste analysis (``jlp-geo waste``)
+``run_report``     the plan-indicator report (``jlp-geo report``)
+=================  =============================================================
+"""
+
+from .build import run_build, summarise
+from .coverage import coverage_from_inputs, run_coverage, write_coverage_outputs
+from .plan import BuildResult, PlanLayers, build_plan_layers, write_plan_outputs
+from .report import run_report
+from .waste import run_waste, write_waste_outputs
+
+__all__ = [
+    "BuildResult",
+    "PlanLayers",
+    "build_plan_layers",
+    "coverage_from_inputs",
+    "run_build",
+    "run_coverage",
+    "run_report",
+    "run_waste",
+    "summarise",
+    "write_coverage_outputs",
+    "write_plan_outputs",
+    "write_waste_outputs",
+]

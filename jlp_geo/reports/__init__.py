@@ -1,0 +1,1 @@
+"""HTML reports rendered from Jinja2 templates (outputs: consume analysis result objects only)."""
