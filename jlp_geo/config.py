@@ -13,7 +13,7 @@ from typing import Any
 
 import yaml
 
-from .crs import _as_crs, require_projected
+from .crs import as_crs, require_projected
 from .errors import CRSError, ProfileError
 from .settings import get_settings
 
@@ -133,7 +133,7 @@ def load_profile(path: str | Path | None = None, analysis_crs: str | None = None
     storage = _need(crs_block, "storage", f"{w}: crs")
     analysis = analysis_crs or _need(crs_block, "analysis", f"{w}: crs")
     try:
-        if not _as_crs(storage).is_geographic:
+        if not as_crs(storage).is_geographic:
             raise ProfileError(f"storage CRS {storage} must be geographic (EPSG:4490)", where=f"{w}: crs.storage")
         require_projected(analysis, where=f"{w}: crs.analysis" if not analysis_crs else "--analysis-crs")
     except CRSError as exc:

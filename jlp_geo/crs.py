@@ -27,7 +27,7 @@ InputDatum = Literal["gcj02", "bd09"]
 INPUT_DATUMS: tuple[str, ...] = ("gcj02", "bd09")
 
 
-def _as_crs(crs: object) -> CRS:
+def as_crs(crs: object) -> CRS:
     try:
         return CRS.from_user_input(crs)
     except Exception as exc:  # pyproj raises its own CRSError subclasses
@@ -57,7 +57,7 @@ def require_crs(gdf: gpd.GeoDataFrame, where: str) -> None:
 
 def require_projected(crs: object, where: str = "analysis") -> CRS:
     """Refuse geographic or Web-Mercator CRSs for measuring; return the CRS."""
-    c = _as_crs(crs)
+    c = as_crs(crs)
     if not c.is_projected:
         raise CRSError(
             f"{c.to_string()} is geographic (degrees): distances and areas would be wrong",
@@ -157,7 +157,7 @@ def transform_xy(xs: np.ndarray, ys: np.ndarray, src: object, dst: object) -> tu
     """Reproject coordinate arrays (x = lon/easting, y = lat/northing) from *src* to *dst*."""
     from pyproj import Transformer
 
-    t = Transformer.from_crs(_as_crs(src), _as_crs(dst), always_xy=True)
+    t = Transformer.from_crs(as_crs(src), as_crs(dst), always_xy=True)
     x2, y2 = t.transform(np.asarray(xs, dtype=float), np.asarray(ys, dtype=float))
     return np.asarray(x2, dtype=float), np.asarray(y2, dtype=float)
 
@@ -168,7 +168,7 @@ def metric_crs_for(lon: float, lat: float, preferred: object) -> tuple[str, str 
     Used when a study area lies outside the profile's metric CRS (e.g. the Helsinki
     test extract against EPSG:4544): measuring there in CM-105E Gauss–Krüger would be wrong.
     """
-    c = _as_crs(preferred)
+    c = as_crs(preferred)
     aou = c.area_of_use
     if aou is None or (aou.west <= lon <= aou.east and aou.south <= lat <= aou.north):
         return c.to_string(), None

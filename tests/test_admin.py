@@ -17,7 +17,8 @@ from pyproj import Geod
 from jlp_geo.config import load_profile
 from jlp_geo.crs import to_analysis
 from jlp_geo.errors import CRSError, InputDataError
-from jlp_geo.layers.admin import build_clusters, build_district, build_townships, partition_by_area
+from jlp_geo.layers.admin import build_clusters, build_district, build_townships
+from jlp_geo.layers.partition import partition_by_area
 from jlp_geo.settings import get_settings
 
 OFFICIAL_KM2 = 430.78  # 九龙坡区“十四五”节约用水规划 (2021-07) via xzqh.org

@@ -26,7 +26,7 @@ from osmnx import graph as ox_graph
 from shapely.geometry import Point, Polygon, box
 
 from jlp_geo.errors import CRSError, InputDataError, MissingInputError
-from jlp_geo.sources import osm as osm_mod
+from jlp_geo.sources.osm import overpass as osm_mod
 from jlp_geo.sources.osm import (
     DEFAULT_OVERPASS_FILTERS,
     GEOFABRIK_CHONGQING_URL,
@@ -335,7 +335,7 @@ def test_fetch_overpass_offline_says_what_to_do(tmp_path: Path, no_network: None
 
 
 def test_default_filters_fetch_every_category_key() -> None:
-    from jlp_geo.layers.services import load_categories
+    from jlp_geo.layers.categories import load_categories
 
     keys = set(re.findall(r'\["([^"]+)"', " ".join(DEFAULT_OVERPASS_FILTERS)))
     for cat in load_categories():

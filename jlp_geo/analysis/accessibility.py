@@ -36,11 +36,9 @@ from .coverage import CoverageWarning, nearest_by_category, service_area, snap_p
 from ..crs import to_analysis, transform_xy
 from ..layers.common import finish_layer
 from ..errors import InputDataError
+from ..layers.categories import Category, load_categories, parse_tag_rules
 from ..layers.services import (
-    Category,
     services_from_osm,
-    load_categories,
-    parse_tag_rules,
     service_access_points,
     service_summary,
 )

@@ -15,18 +15,16 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
 from scipy.sparse import csr_array
 from scipy.sparse.csgraph import dijkstra
 
-if TYPE_CHECKING:
-    import geopandas as gpd
-
-    from ..network import WalkNetwork
+from ..crs import to_analysis
+from ..network import WalkNetwork
 
 DEFAULT_SNAP_M: float = 200.0
 """Default largest distance (m) from a point to its network node before it is flagged off-network."""
@@ -323,8 +321,6 @@ def snap_layer(
     Polygons are snapped by their representative point.  The returned layer
     keeps the input's CRS and rows.
     """
-    from ..crs import to_analysis
-
     proj = to_analysis(gdf, network.crs)
     pts = shapely.point_on_surface(proj.geometry.values)
     xy = shapely.get_coordinates(pts, include_z=False) if len(pts) else np.empty((0, 2))

@@ -17,7 +17,7 @@ job                what it does
 
 from .build import run_build, summarise
 from .coverage import coverage_from_inputs, run_coverage, write_coverage_outputs
-from .plan import BuildResult, PlanLayers, build_plan_layers, write_plan_outputs
+from .plan import BuildResult, PlanLayers, build_plan_layers, layer_counts, write_plan_outputs
 from .report import run_report
 from .waste import run_waste, write_waste_outputs
 
@@ -26,6 +26,7 @@ __all__ = [
     "PlanLayers",
     "build_plan_layers",
     "coverage_from_inputs",
+    "layer_counts",
     "run_build",
     "run_coverage",
     "run_report",

@@ -8,11 +8,11 @@ from typing import Any
 from ..analysis.indicators import analyse_indicators
 from ..analysis.waste import analyse_waste
 from ..config import Profile, load_profile
-from ..io import read_gpkg_info
+from ..io import read_gpkg_info, staged_outputs
 from ..reports.indicators import write_report
 from ..sources.osm import cached_osm_path
 from .coverage import coverage_from_inputs, write_coverage_outputs
-from .plan import GPKG_NAME, BuildResult, build_plan_layers, write_plan_outputs
+from .plan import GPKG_NAME, BuildResult, build_plan_layers, layer_counts, write_plan_outputs
 from .waste import write_waste_outputs
 
 
@@ -92,16 +92,21 @@ def run_build(
         clusters=plan.layers["clusters"],
         boundary=plan.layers["district"],
     )
-    result = write_plan_outputs(plan, out_dir, profile, tianditu_token=tianditu_token)
-    result.files.extend(write_waste_outputs(waste_result, out_dir, tianditu_token=tianditu_token))
-    result.notes.extend(f"建筑垃圾 {line}" for line in waste_result.key_findings())
+    notes = list(plan.notes)
+    notes.extend(f"建筑垃圾 {line}" for line in waste_result.key_findings())
+    counts = layer_counts(plan)
+    # everything is computed; now one staging folder for the whole build, published together
+    with staged_outputs(out_dir) as (staging, files):
+        files.extend(write_plan_outputs(plan, staging, profile, tianditu_token=tianditu_token))
+        files.extend(write_waste_outputs(waste_result, staging, tianditu_token=tianditu_token))
+        if coverage is not None:
+            files.extend(write_coverage_outputs(coverage, staging, tianditu_token=tianditu_token))
+        files.extend(write_report(indicators, staging))
     if coverage is not None:
-        result.files.extend(write_coverage_outputs(coverage, out_dir, tianditu_token=tianditu_token))
-        result.notes.extend(coverage.notes)
-        result.counts["coverage_nodes"] = {"features": coverage.network.n_nodes, "located": coverage.network.n_nodes}
-    result.files.extend(write_report(indicators, out_dir))
-    result.notes.extend(indicators.gaps)
-    return result
+        notes.extend(coverage.notes)
+        counts["coverage_nodes"] = {"features": coverage.network.n_nodes, "located": coverage.network.n_nodes}
+    notes.extend(indicators.gaps)
+    return BuildResult(out_dir=Path(out_dir), files=files, counts=counts, notes=notes)
 
 
 def summarise(result: BuildResult) -> dict[str, Any]:

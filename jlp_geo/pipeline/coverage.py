@@ -22,24 +22,32 @@ COVERAGE_GPKG = "coverage.gpkg"
 COVERAGE_MAP = "coverage.html"
 
 
-def write_coverage_outputs(result: CoverageResult, out_dir: str | Path, *, tianditu_token: str | None = None) -> list[Path]:
-    """Write coverage.gpkg, coverage tables (CSV + Excel) and maps/coverage.html via a staging folder."""
+def write_coverage_outputs(result: CoverageResult, folder: str | Path, *, tianditu_token: str | None = None) -> list[Path]:
+    """Write ``coverage.gpkg``, the coverage tables (CSV + Excel) and ``maps/coverage.html`` into *folder*.
+
+    *folder* is normally a job's staging folder (:func:`jlp_geo.io.staged_outputs`).
+
+    Returns
+    -------
+    list of Path
+        The files written.
+    """
     from ..viz.coverage_map import write_coverage_map  # folium is heavy: import only when writing maps
 
-    with staged_outputs(out_dir) as (staging, staged):
-        layers = result.layers()
-        metadata = {"title": "15分钟高品质生活服务圈 coverage", "generator": f"jlp_geo {__version__}"}
-        metadata.update({f"provenance_{k}": v for k, v in result.provenance.items()})
-        metadata.update({f"note_{i:02d}": n for i, n in enumerate(result.notes, 1)})
-        staged.append(write_geopackage(staging / COVERAGE_GPKG, layers, dataset_metadata=metadata))
-        long = long_table(result)
-        summary = result.service_summary
-        whole = result.whole_area.reset_index().rename(columns={"index": "unit"})
-        tables = {"coverage_shares": long, "coverage_services": summary, "coverage_whole_area": whole}
-        for name, df in tables.items():
-            staged.append(write_csv(df, staging / "tables" / f"{name}.csv", HEADERS_ZH))
-        staged.append(write_excel(tables, staging / "tables" / "coverage.xlsx", HEADERS_ZH))
-        staged.append(write_coverage_map(result, staging / "maps" / COVERAGE_MAP, tianditu_token=tianditu_token))
+    staging, staged = Path(folder), []
+    layers = result.layers()
+    metadata = {"title": "15分钟高品质生活服务圈 coverage", "generator": f"jlp_geo {__version__}"}
+    metadata.update({f"provenance_{k}": v for k, v in result.provenance.items()})
+    metadata.update({f"note_{i:02d}": n for i, n in enumerate(result.notes, 1)})
+    staged.append(write_geopackage(staging / COVERAGE_GPKG, layers, dataset_metadata=metadata))
+    long = long_table(result)
+    summary = result.service_summary
+    whole = result.whole_area.reset_index().rename(columns={"index": "unit"})
+    tables = {"coverage_shares": long, "coverage_services": summary, "coverage_whole_area": whole}
+    for name, df in tables.items():
+        staged.append(write_csv(df, staging / "tables" / f"{name}.csv", HEADERS_ZH))
+    staged.append(write_excel(tables, staging / "tables" / "coverage.xlsx", HEADERS_ZH))
+    staged.append(write_coverage_map(result, staging / "maps" / COVERAGE_MAP, tianditu_token=tianditu_token))
     return staged
 
 
@@ -67,7 +75,9 @@ def run_coverage(out_dir: str | Path, *, tianditu_token: str | None = None, **kw
         ``(CoverageResult, list of written files)``.
     """
     result = coverage_from_inputs(**kwargs)
-    return result, write_coverage_outputs(result, out_dir, tianditu_token=tianditu_token)
+    with staged_outputs(out_dir) as (staging, files):
+        files.extend(write_coverage_outputs(result, staging, tianditu_token=tianditu_token))
+    return result, files
 
 
 def coverage_from_inputs(

@@ -11,7 +11,7 @@ import pandas as pd
 
 from .. import __version__
 from ..config import Profile, load_profile
-from ..io import staged_outputs, table_from_layer, write_csv, write_geopackage
+from ..io import table_from_layer, write_csv, write_geopackage
 from ..layers import admin, parks, transport, waste
 from ..layers.common import PRECISION_ZH
 from ..sources.userfile import read_user_layer
@@ -173,29 +173,40 @@ def _dataset_metadata(profile: Profile, notes: list[str]) -> dict[str, str]:
 
 def write_plan_outputs(
     plan: PlanLayers,
-    out_dir: str | Path,
+    folder: str | Path,
     profile: Profile,
     *,
     tianditu_token: str | None = None,
-) -> BuildResult:
-    """Write GeoPackage, CSV tables and atlas via a staging folder; return what was written."""
+) -> list[Path]:
+    """Write the GeoPackage, the CSV tables and the atlas into *folder*.
+
+    *folder* is normally a job's staging folder (:func:`jlp_geo.io.staged_outputs`).
+
+    Returns
+    -------
+    list of Path
+        The files written.
+    """
     from ..viz.atlas import write_atlas  # folium is heavy: import only when writing maps
 
-    out_dir = Path(out_dir)
-    with staged_outputs(out_dir) as (staging, final):
-        final.append(write_geopackage(
-            staging / GPKG_NAME,
-            plan.layers,
-            dataset_metadata=_dataset_metadata(profile, plan.notes),
-            layer_metadata={n: _layer_metadata(n, g) for n, g in plan.layers.items()},
-        ))
-        for name, gdf in plan.layers.items():
-            final.append(write_csv(table_from_layer(gdf), staging / "tables" / f"{name}.csv", plan.headers.get(name)))
-        for name, df in plan.tables.items():
-            final.append(write_csv(df, staging / "tables" / f"{name}.csv", plan.headers.get(name)))
-        final.append(write_atlas(plan.layers, staging / "maps" / ATLAS_NAME, tianditu_token=tianditu_token, notes=plan.notes))
-    counts = {
+    staging, final = Path(folder), []
+    final.append(write_geopackage(
+        staging / GPKG_NAME,
+        plan.layers,
+        dataset_metadata=_dataset_metadata(profile, plan.notes),
+        layer_metadata={n: _layer_metadata(n, g) for n, g in plan.layers.items()},
+    ))
+    for name, gdf in plan.layers.items():
+        final.append(write_csv(table_from_layer(gdf), staging / "tables" / f"{name}.csv", plan.headers.get(name)))
+    for name, df in plan.tables.items():
+        final.append(write_csv(df, staging / "tables" / f"{name}.csv", plan.headers.get(name)))
+    final.append(write_atlas(plan.layers, staging / "maps" / ATLAS_NAME, tianditu_token=tianditu_token, notes=plan.notes))
+    return final
+
+
+def layer_counts(plan: PlanLayers) -> dict[str, dict[str, int]]:
+    """Features and located features per layer (for the build summary)."""
+    return {
         n: {"features": len(g), "located": int((g.geometry.notna() & ~g.geometry.is_empty).sum())}
         for n, g in plan.layers.items()
     }
-    return BuildResult(out_dir=out_dir, files=final, counts=counts, notes=plan.notes)

@@ -14,11 +14,11 @@ from ..io import staged_outputs, write_csv, write_geopackage
 from ..reports.waste import write_waste_report
 
 
-def write_waste_outputs(result: WasteResult, out_dir: str | Path, *, tianditu_token: str | None = None) -> list[Path]:
-    """Write ``waste.gpkg``, ``tables/waste_*.csv``, ``maps/waste.html`` and ``waste_report.html``.
+def write_waste_outputs(result: WasteResult, folder: str | Path, *, tianditu_token: str | None = None) -> list[Path]:
+    """Write ``waste.gpkg``, ``tables/waste_*.csv``, ``maps/waste.html`` and ``waste_report.html`` into *folder*.
 
-    Everything is written into a staging folder inside *out_dir* first and moved into place only when
-    complete.
+    *folder* is normally a job's staging folder (:func:`jlp_geo.io.staged_outputs`): the job publishes
+    everything together once every output is complete.
 
     Returns
     -------
@@ -27,25 +27,25 @@ def write_waste_outputs(result: WasteResult, out_dir: str | Path, *, tianditu_to
     """
     from ..viz.waste_map import write_waste_map  # folium is heavy: import only when writing maps
 
-    with staged_outputs(out_dir) as (staging, staged):
-        metadata = {"title": "建筑垃圾产消平衡、运距与邻避筛查 construction-waste analysis", "generator": f"jlp_geo {__version__}",
-                    "haul_method": result.method["haul_label"], "generation_proxy": result.method["proxy_label"],
-                    "population": result.method["population"], "osm": result.method["osm"], "parameters": result.params.path}
-        metadata.update({f"note_{i:02d}": n for i, n in enumerate(result.notes, 1)})
-        metadata.update({f"finding_{i:02d}": n for i, n in enumerate(result.key_findings(), 1)})
-        staged.append(write_geopackage(staging / GPKG_NAME, result.layers(), dataset_metadata=metadata))
-        headers = dict(COLUMNS_ZH)
-        headers["population_possible"] = "人口（含位置不确定）"
-        for c in result.params.receptors:
-            headers.update({
-                f"n_{c.id}": f"{c.name_zh}（缓冲内）", f"n_{c.id}_possible": f"{c.name_zh}（含位置不确定）",
-                f"nearest_m_{c.id}": f"最近{c.name_zh}（米）", f"names_{c.id}": f"{c.name_zh}名称",
-            })
-        headers["area_ha_residential"] = "缓冲内居住用地（公顷）"
-        for name, df in result.tables().items():
-            staged.append(write_csv(df, staging / "tables" / f"{name}.csv", headers))
-        staged.append(write_waste_map(result, staging / "maps" / MAP_NAME, tianditu_token=tianditu_token))
-        staged.append(write_waste_report(result, staging / REPORT_NAME))
+    staging, staged = Path(folder), []
+    metadata = {"title": "建筑垃圾产消平衡、运距与邻避筛查 construction-waste analysis", "generator": f"jlp_geo {__version__}",
+                "haul_method": result.method["haul_label"], "generation_proxy": result.method["proxy_label"],
+                "population": result.method["population"], "osm": result.method["osm"], "parameters": result.params.path}
+    metadata.update({f"note_{i:02d}": n for i, n in enumerate(result.notes, 1)})
+    metadata.update({f"finding_{i:02d}": n for i, n in enumerate(result.key_findings(), 1)})
+    staged.append(write_geopackage(staging / GPKG_NAME, result.layers(), dataset_metadata=metadata))
+    headers = dict(COLUMNS_ZH)
+    headers["population_possible"] = "人口（含位置不确定）"
+    for c in result.params.receptors:
+        headers.update({
+            f"n_{c.id}": f"{c.name_zh}（缓冲内）", f"n_{c.id}_possible": f"{c.name_zh}（含位置不确定）",
+            f"nearest_m_{c.id}": f"最近{c.name_zh}（米）", f"names_{c.id}": f"{c.name_zh}名称",
+        })
+    headers["area_ha_residential"] = "缓冲内居住用地（公顷）"
+    for name, df in result.tables().items():
+        staged.append(write_csv(df, staging / "tables" / f"{name}.csv", headers))
+    staged.append(write_waste_map(result, staging / "maps" / MAP_NAME, tianditu_token=tianditu_token))
+    staged.append(write_waste_report(result, staging / REPORT_NAME))
     return staged
 
 
@@ -76,4 +76,6 @@ def run_waste(
         profile, osm=osm, townships=townships, generation_file=generation_file, sites_file=sites_file,
         population=population, **kwargs,
     )
-    return result, write_waste_outputs(result, out_dir, tianditu_token=tianditu_token)
+    with staged_outputs(out_dir) as (staging, files):
+        files.extend(write_waste_outputs(result, staging, tianditu_token=tianditu_token))
+    return result, files

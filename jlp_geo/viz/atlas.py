@@ -20,344 +20,33 @@ Honesty rules drawn on the map:
 Geometry is simplified in metres in the analysis CRS and reprojected for display
 only through :func:`jlp_geo.crs.to_display`; coordinates are rounded to 5
 decimals (about 1 m), and only the columns shown are embedded.
+
+This module assembles the page (layer groups, legend, notes, the small JS
+renderer); what each layer embeds -- features, popups, styles -- is
+:mod:`jlp_geo.viz.layer_features`.
 """
 
 from __future__ import annotations
 
-import math
-import numbers
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import folium
-import folium.plugins
 import geopandas as gpd
 import numpy as np
-import shapely
 from branca.element import MacroElement
 from folium.template import Template
 
-from ..crs import require_crs, to_analysis, to_display
-from ..layers.common import PRECISION_ZH
-from ..styles import LayerStyle, style_for
-from .controls import (
-    BASEMAP_TIANDITU,
-    GroupedLayers,
-    HtmlBox,
-    MeasureControl,
-    MetricScale,
-    TitleBox,
-    add_basemaps,
-    add_page_style,
-    notes_html,
-    safe_colour,
-)
-from .escape import escape_text, popup_html, script_json
-from .offline import render_offline, save_map
+from ..styles import LayerStyle
+from .controls import GroupedLayers, HtmlBox, notes_html
+from .escape import escape_text, safe_colour, script_json
+from .layer_features import PreparedLayer, prepare_layer
+from .page import COORDINATES_NOTE, add_basemaps, add_map_tools, basemap_note, fit_map, has_tianditu, new_map, write_page
 
-__all__ = ["CATEGORY_ZH", "DEFAULT_FIELDS", "FIELD_LABELS", "HIDDEN_COLUMNS", "atlas_map", "write_atlas"]
+__all__ = ["DEFAULT_TITLE", "atlas_map", "write_atlas"]
 
 DEFAULT_TITLE = "九龙坡区规划图集 Jiulongpo planning atlas"
-COORD_DECIMALS = 5
-#: Columns never shown in popups (positions are the geometry; checks are for QA tables;
-#: labels and flags repeat the name and the precision row).
-HIDDEN_COLUMNS = frozenset(
-    {
-        "lon_wgs84", "lat_wgs84", "lon", "lat", "x", "y", "source_crs", "polygon_check",
-        "dist_to_district_boundary_m", "label_zh", "label_en", "is_schematic", "label_offset_m",
-    }
-)
-#: Popup columns of the project's layers, in display order (columns a layer lacks are skipped;
-#: a layer with none of them shows all its columns).  Other layers show all their columns.
-DEFAULT_FIELDS: dict[str, tuple[str, ...]] = {
-    "district": ("code", "area_km2", "official_area_km2", "area_diff_pct", "note"),
-    "townships": ("administered_by", "cluster", "area_km2_official", "area_km2", "method", "code", "note"),
-    "clusters": ("function", "members", "membership_status", "membership_note", "area_km2", "area_km2_official_sum"),
-    "parks": ("kind", "plan_clause", "definition", "town_or_street", "area_stated", "location_status", "coord_method"),
-    "waste_facilities": (
-        "kind", "plan_status", "capacity_text", "land_area_ha", "fill_volume_text", "town", "site_text",
-        "construction_period", "conflict_note", "plan_clauses", "location_status", "coord_method",
-    ),
-    "transport_projects": (
-        "plan_item", "name_in_plan", "mode", "status", "status_date", "length_km", "jiulongpo_relevance", "line_note",
-    ),
-    "urban_rail_existing": ("mode", "status", "status_date", "chord_km_in_jiulongpo", "stations_in_jiulongpo", "line_note"),
-}
-#: Popup labels of known attribute columns (Chinese first).
-FIELD_LABELS: dict[str, str] = {
-    "id": "编号 ID",
-    "kind": "类型 kind",
-    "role": "作用 role",
-    "status": "状态 status",
-    "status_date": "状态日期 status date",
-    "plan_status": "规划状态 plan status",
-    "capacity": "规模 capacity",
-    "capacity_text": "规模 capacity",
-    "fill_volume_text": "填方量 fill volume",
-    "land_area_ha": "用地（公顷）land (ha)",
-    "area_ha": "面积（公顷）area (ha)",
-    "area_km2": "面积（平方公里）area (km²)",
-    "area_km2_official": "官方面积（平方公里）official area (km²)",
-    "official_area_km2": "官方面积（平方公里）official area (km²)",
-    "area_km2_official_sum": "官方面积合计（平方公里）official area sum (km²)",
-    "area_diff_pct": "面积差（%）area difference (%)",
-    "area_stated": "规划面积 stated area",
-    "town": "所在镇街 town",
-    "town_or_street": "所在镇街 town",
-    "site_text": "选址描述 site (plan text)",
-    "construction_period": "建设时序 construction period",
-    "conflict_note": "规划矛盾 plan conflict",
-    "plan_clause": "规划条款 plan clause",
-    "plan_clauses": "规划条款 plan clauses",
-    "definition": "释义 definition",
-    "members": "组成镇街 members",
-    "membership_status": "组成依据 membership",
-    "membership_note": "组成说明 membership note",
-    "function": "功能定位 function",
-    "cluster": "组团 cluster",
-    "administered_by": "管理主体 administered by",
-    "method": "绘制方法 method",
-    "code": "区划代码 code",
-    "stat_code_12": "统计代码 statistical code",
-    "mode": "交通方式 mode",
-    "length_km": "长度（公里）length (km)",
-    "plan_item": "规划条目 plan item",
-    "name_in_plan": "规划原文名称 name in the plan",
-    "jiulongpo_relevance": "与九龙坡关系 relevance",
-    "chord_km_in_jiulongpo": "区内长度（公里，直线段）km in district (chords)",
-    "stations_in_jiulongpo": "区内车站 stations in district",
-    "line_note": "线位说明 alignment note",
-    "location_status": "定位状态 location status",
-    "coord_method": "定位方法 positioning method",
-    "evidence": "依据 evidence",
-    "note": "备注 note",
-    "notes": "备注 notes",
-    "pop_census_2020": "常住人口（2020普查）population 2020",
-    "seat_address": "驻地 seat",
-}
-#: Chinese display names of category values used in ``layers/styles.yml``.
-CATEGORY_ZH: dict[str, str] = {
-    "district": "九龙坡区直管",
-    "high_tech_zone": "重庆高新区直管",
-    "sorting plant": "分选场",
-    "spoil landfill": "渣土填埋场",
-    "recycling plant": "资源化利用厂",
-    "recycling base": "资源化利用基地",
-    "existing park": "既有园区",
-    "hsr": "高速铁路",
-    "rail": "铁路",
-    "freight": "货运铁路",
-    "station": "车站",
-    "port": "港口",
-    "metro": "城市轨道",
-    "expressway": "高速公路",
-    "road": "道路",
-    "bridge": "桥梁",
-    "tunnel": "隧道",
-    "trail": "步道",
-}
-_DEFAULT_DASH = "6 4"
-
-
-def _category_label(value: object) -> str:
-    text = str(value)
-    zh = CATEGORY_ZH.get(text)
-    return f"{zh} {text}" if zh else text
-
-
-def _missing(v: Any) -> bool:
-    if v is None:
-        return True
-    try:
-        return bool(v != v)  # NaN, NaT, pd.NA
-    except (TypeError, ValueError):
-        return False
-
-
-def _fmt_value(v: Any) -> str | None:
-    """Display text of an attribute value; None when there is nothing to show."""
-    if _missing(v):
-        return None
-    if isinstance(v, (bool, np.bool_)):
-        return "是 yes" if v else "否 no"
-    if isinstance(v, numbers.Integral):
-        return str(int(v))
-    if isinstance(v, numbers.Real):
-        f = float(v)
-        if math.isinf(f):
-            return None
-        return str(int(f)) if f.is_integer() and abs(f) < 1e15 else format(f, ".6g")
-    text = str(v).strip()
-    return text or None
-
-
-@dataclass
-class _Prepared:
-    """One layer ready for the page."""
-
-    name: str
-    style: LayerStyle
-    label: str  # escaped
-    group: str  # escaped
-    parts: dict[str, dict]  # "areas"/"lines"/"points" -> FeatureCollection
-    styles: list[dict]
-    n_total: int
-    n_unplaced: int
-    categories: list[tuple[str, str]] = field(default_factory=list)  # (escaped label, colour)
-    kinds: set[str] = field(default_factory=set)
-    not_surveyed: bool = False
-    any_circle: bool = False
-    bounds: tuple[float, float, float, float] | None = None
-
-
-def _precision_suffix(precisions: Sequence[str]) -> str:
-    vals = [p for p in precisions if isinstance(p, str)]
-    rough = [p for p in vals if p != "surveyed"]
-    if vals and len(rough) == len(vals):
-        return "（示意）"
-    if rough:
-        return "（部分示意）"
-    return ""
-
-
-def _layer_label(style: LayerStyle, suffix: str) -> str:
-    """Escaped Chinese title + 示意 suffix, English title in a small grey span."""
-    zh, en = str(style.title_zh), str(style.title_en)
-    label = escape_text(f"{zh}{suffix}")
-    if en and en != zh:
-        label += f' <span class="jlp-en">{escape_text(en)}</span>'
-    return label
-
-
-def _kind_of(geom_type: str) -> str:
-    if "Polygon" in geom_type:
-        return "areas"
-    if "LineString" in geom_type:
-        return "lines"
-    return "points"
-
-
-def _round_geom(geom: shapely.Geometry) -> dict:
-    rounded = shapely.transform(geom, lambda xy: np.round(xy, COORD_DECIMALS))
-    return shapely.geometry.mapping(rounded)
-
-
-def _popup_rows(row: Mapping[str, Any], columns: Sequence[str], category_field: str | None) -> list[tuple[str, str]]:
-    precision = row.get("precision")
-    if isinstance(precision, str) and precision in PRECISION_ZH:
-        precision_text = f"{PRECISION_ZH[precision]} {precision}"
-    else:
-        precision_text = "未注明 not stated"
-    unc = row.get("uncertainty_m")
-    if _missing(unc):
-        unc_text = "未估计 not estimated"
-    else:
-        unc_text = f"±{float(unc):,.0f} 米 m"
-    rows = [
-        ("来源 source", _fmt_value(row.get("source")) or "未注明 not stated"),
-        ("精度 precision", precision_text),
-        ("不确定性 uncertainty", unc_text),
-    ]
-    for col in columns:
-        shown = _fmt_value(row.get(col))
-        if shown is None:
-            continue
-        if col == category_field:
-            shown = _category_label(shown)
-        rows.append((FIELD_LABELS.get(col, col), shown))
-    return rows
-
-
-def _shown_columns(gdf: gpd.GeoDataFrame, name: str, wanted: Sequence[str] | None) -> list[str]:
-    base = {"name_zh", "name_en", "source", "precision", "uncertainty_m", gdf.geometry.name}
-    if wanted is not None:  # the caller's choice, exactly
-        return [c for c in wanted if c in gdf.columns and c not in base]
-    default = [c for c in DEFAULT_FIELDS.get(name, ()) if c in gdf.columns and c not in base]
-    if default:
-        return default
-    return [c for c in gdf.columns if c not in base and c not in HIDDEN_COLUMNS and not str(c).startswith("_")]
-
-
-def _prepare(
-    name: str, gdf: gpd.GeoDataFrame, wanted: Sequence[str] | None, simplify_m: float
-) -> _Prepared:
-    require_crs(gdf, f"atlas layer {name!r}")
-    style = style_for(name)
-    geoms = gdf.geometry
-    placed_mask = np.asarray(~(geoms.isna() | geoms.is_empty), dtype=bool)
-    precisions = list(gdf["precision"]) if "precision" in gdf.columns else []
-    prep = _Prepared(
-        name=name,
-        style=style,
-        label=_layer_label(style, _precision_suffix(precisions)),
-        group=escape_text(style.group),
-        parts={},
-        styles=[],
-        n_total=len(gdf),
-        n_unplaced=int((~placed_mask).sum()),
-    )
-    placed = gdf[placed_mask]
-    if placed.empty:
-        return prep
-
-    # simplify in metres (analysis CRS), then display CRS -- the only route to EPSG:4326
-    metric = to_analysis(placed)
-    is_point = np.asarray(metric.geometry.geom_type.str.contains("Point"), dtype=bool)
-    simplified = metric.geometry.copy()
-    if simplify_m > 0 and (~is_point).any():
-        simplified[~is_point] = metric.geometry[~is_point].simplify(simplify_m, preserve_topology=True)
-    display = to_display(metric.set_geometry(simplified))
-    prep.bounds = tuple(float(v) for v in display.total_bounds)
-
-    columns = _shown_columns(gdf, name, wanted)
-    cat_field = style.category_field if style.category_field in gdf.columns else None
-    base_colour = safe_colour(style.colour)
-    style_index: dict[tuple[str, str | None], int] = {}
-    seen_categories: dict[str, str] = {}
-    label_field = style.label_field if style.label_field in gdf.columns else "name_zh"
-
-    for (_, row), geom in zip(display.iterrows(), display.geometry):
-        precision = row.get("precision")
-        rough = isinstance(precision, str) and precision != "surveyed"
-        prep.not_surveyed |= rough
-        colour = base_colour
-        if cat_field is not None and not _missing(row.get(cat_field)):
-            value = str(row[cat_field])
-            colour = safe_colour(style.colour_of(value), base_colour)
-            seen_categories.setdefault(value, colour)
-        kind = _kind_of(geom.geom_type)
-        prep.kinds.add(kind)
-        dash = style.dash or (_DEFAULT_DASH if rough and kind != "points" else None)
-        key = (colour, dash)
-        if key not in style_index:
-            style_index[key] = len(prep.styles)
-            prep.styles.append(
-                {"color": colour, "weight": float(style.width), "dash": dash, "fill": float(style.fill_opacity)}
-            )
-        unc = row.get("uncertainty_m")
-        radius = float(unc) if (rough and kind == "points" and not _missing(unc) and float(unc) > 0) else 0.0
-        prep.any_circle |= radius > 0
-        rows = _popup_rows(row, columns, cat_field)
-        if kind == "points" and geom.geom_type == "Point":
-            rows.append(("坐标 WGS84 lon, lat", f"{geom.x:.{COORD_DECIMALS}f}, {geom.y:.{COORD_DECIMALS}f}"))
-        props = {
-            "k": style_index[key],
-            "p": popup_html(row.get("name_zh"), rows, subtitle=row.get("name_en")),
-            "t": escape_text(_fmt_value(row.get(label_field)) or _fmt_value(row.get("name_zh")) or ""),
-            "r": round(radius, 1),
-        }
-        feature = {"type": "Feature", "geometry": _round_geom(geom), "properties": props}
-        prep.parts.setdefault(kind, {"type": "FeatureCollection", "features": []})["features"].append(feature)
-
-    if cat_field is not None:
-        order = list(style.categories) + sorted(set(seen_categories) - set(style.categories))
-        prep.categories = [
-            (escape_text(_category_label(v)), seen_categories[v]) for v in order if v in seen_categories
-        ]
-    return prep
 
 
 class _AtlasRuntime(MacroElement):
@@ -453,7 +142,7 @@ def _swatch(kind: str, colour: str, style: LayerStyle, dashed: bool, circle: boo
     return f'<span class="jlp-swatch" style="{css}"></span>'
 
 
-def _legend_entry(prep: _Prepared, elem_id: str) -> str:
+def _legend_entry(prep: PreparedLayer, elem_id: str) -> str:
     style = prep.style
     declared = {"point": "points", "line": "lines", "polygon": "areas"}.get(style.geometry)
     if declared in prep.kinds or not prep.kinds:
@@ -486,7 +175,7 @@ def _legend_entry(prep: _Prepared, elem_id: str) -> str:
     return "".join(out)
 
 
-def _unique_labels(preps: list[_Prepared]) -> None:
+def _unique_labels(preps: list[PreparedLayer]) -> None:
     seen: dict[tuple[str, str], int] = {}
     for p in preps:
         key = (p.group, p.label)
@@ -504,13 +193,19 @@ def atlas_map(
     fields: Mapping[str, Sequence[str]] | None = None,
     simplify_m: float = 5.0,
 ) -> folium.Map:
-    """Build the atlas as a :class:`folium.Map` (see :func:`write_atlas`)."""
-    preps = [_prepare(name, gdf, (fields or {}).get(name), simplify_m) for name, gdf in layers.items()]
+    """Build the atlas as a :class:`folium.Map`.
+
+    Parameters are those of :func:`write_atlas` (without *path*).
+
+    Returns
+    -------
+    folium.Map
+        The map, not yet rendered (:func:`jlp_geo.viz.render_offline`).
+    """
+    preps = [prepare_layer(name, gdf, (fields or {}).get(name), simplify_m) for name, gdf in layers.items()]
     _unique_labels(preps)
 
-    m = folium.Map(tiles=None, location=None, zoom_control=True, maxZoom=19, minZoom=3)
-    m.get_root().title = escape_text(title)
-    add_page_style(m)
+    m = new_map(title)
     _AtlasRuntime().add_to(m)
     base_layers = add_basemaps(m, tianditu_token)
 
@@ -528,11 +223,7 @@ def atlas_map(
     for i, prep in enumerate(preps):
         groups.setdefault(prep.group, []).append((prep.label, groups_by_prep[i]))
     GroupedLayers(base_layers, groups, collapsed=False, position="topright").add_to(m)
-
-    folium.plugins.Fullscreen(position="topleft", title="全屏 Fullscreen", title_cancel="退出全屏 Exit fullscreen").add_to(m)
-    MeasureControl(position="topleft").add_to(m)
-    MetricScale(position="bottomleft").add_to(m)
-    TitleBox(title).add_to(m)
+    add_map_tools(m, title)
 
     entries, toggles = [], []
     for i, prep in enumerate(preps):
@@ -545,22 +236,15 @@ def atlas_map(
     all_notes = list(notes) + [
         "虚线、圆圈表示示意位置或走向及其不确定范围，不作为精确边界或选址依据 "
         "Dashed lines and circles mark indicative positions/alignments and their uncertainty; not survey data.",
-        (
-            "默认无底图，离线可用；OpenStreetMap、天地图底图需联网 "
-            "No basemap by default (works offline); OpenStreetMap / Tianditu basemaps need internet."
-            if any(label == BASEMAP_TIANDITU for label, _ in base_layers)
-            else "默认无底图，离线可用；OpenStreetMap 底图需联网 "
-            "No basemap by default (works offline); the OpenStreetMap basemap needs internet."
-        ),
-        "坐标 WGS84（与 CGCS2000 相差约 1 米内）Coordinates WGS84 (within ~1 m of CGCS2000).",
+        basemap_note(has_tianditu(base_layers)),
+        COORDINATES_NOTE,
     ]
     HtmlBox(notes_html(all_notes), position="bottomleft", css_class="jlp-notes").add_to(m)
 
     bounds = [p.bounds for p in preps if p.bounds is not None]
     if bounds:
         b = np.array(bounds)
-        west, south, east, north = b[:, 0].min(), b[:, 1].min(), b[:, 2].max(), b[:, 3].max()
-        m.fit_bounds([[float(south), float(west)], [float(north), float(east)]], padding=(20, 20), max_zoom=15)
+        fit_map(m, (b[:, 0].min(), b[:, 1].min(), b[:, 2].max(), b[:, 3].max()), max_zoom=15)
     return m
 
 
@@ -595,8 +279,9 @@ def write_atlas(
         (e.g. ``"镇街边界为示意"``).
     fields
         ``{layer name: [columns]}``: attribute columns shown in that layer's
-        popups.  Default: :data:`DEFAULT_FIELDS` for the project's layers,
-        otherwise every column except :data:`HIDDEN_COLUMNS`.
+        popups.  Default: :data:`~jlp_geo.viz.layer_features.DEFAULT_FIELDS` for the
+        project's layers, otherwise every column except
+        :data:`~jlp_geo.viz.layer_features.HIDDEN_COLUMNS`.
     simplify_m
         Douglas-Peucker tolerance in metres for lines and polygons.
 
@@ -613,5 +298,4 @@ def write_atlas(
         If the page cannot be written.
     """
     m = atlas_map(layers, title=title, tianditu_token=tianditu_token, notes=notes, fields=fields, simplify_m=simplify_m)
-    html = render_offline(m).replace("<html>", '<html lang="zh-CN">', 1)
-    return save_map(html, path)
+    return write_page(m, path)

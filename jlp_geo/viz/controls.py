@@ -1,9 +1,10 @@
-"""Map furniture shared by jlp_geo's maps: basemaps, grouped layer control, measure tool, boxes.
+"""Leaflet controls shared by jlp_geo's maps: grouped layer control, measure tool, scale, boxes.
 
 Every element here works offline: the grouped layer control uses the vendored
 ``leaflet-groupedlayercontrol`` (inlined by :func:`jlp_geo.viz.render_offline`);
 the measure tool, metric scale bar, title, legend and notes boxes are a few
-lines of plain Leaflet, with Chinese labels first.
+lines of plain Leaflet, with Chinese labels first.  The page around them
+(stylesheet, basemaps, writing) is :mod:`jlp_geo.viz.page`.
 
 HTML passed to :class:`HtmlBox` / :class:`TitleBox` is inserted as HTML: build
 it from values escaped with :func:`jlp_geo.viz.escape.escape_text`.
@@ -15,130 +16,15 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from urllib.parse import quote
 
 import folium
-from branca.element import Element, MacroElement
+from branca.element import MacroElement
 from folium.elements import JSCSSMixin
 from folium.template import Template
 
 from .escape import escape_text, script_json
 
-__all__ = [
-    "ATLAS_CSS",
-    "GroupedLayers",
-    "HtmlBox",
-    "MeasureControl",
-    "MetricScale",
-    "TitleBox",
-    "add_basemaps",
-    "add_page_style",
-    "safe_colour",
-]
-
-BASEMAP_NONE = "无底图 None"
-BASEMAP_OSM = "OpenStreetMap"
-BASEMAP_TIANDITU = "天地图 Tianditu"
-OSM_ATTRIBUTION = '&copy; <a href="https://www.openstreetmap.org/copyright">OpenStreetMap</a> contributors'
-TIANDITU_ATTRIBUTION = "&copy; 天地图 Tianditu (国家地理信息公共服务平台)"
-_TIANDITU_URL = (
-    "https://t{{s}}.tianditu.gov.cn/{layer}_w/wmts?SERVICE=WMTS&REQUEST=GetTile&VERSION=1.0.0"
-    "&LAYER={layer}&STYLE=default&TILEMATRIXSET=w&FORMAT=tiles&TILEMATRIX={{z}}&TILEROW={{y}}&TILECOL={{x}}&tk={token}"
-)
-
-_COLOUR_RE = re.compile(r"^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{4}|[0-9a-fA-F]{6}|[0-9a-fA-F]{8})$")
-
-
-def safe_colour(value: object, default: str = "#555555") -> str:
-    """Return *value* if it is a hex colour (``#rgb`` .. ``#rrggbbaa``), else *default*.
-
-    Colours end up in ``style`` attributes and JS; anything that is not a plain
-    hex colour is replaced rather than escaped.
-    """
-    return value if isinstance(value, str) and _COLOUR_RE.match(value) else default
-
-
-ATLAS_CSS = """
-.leaflet-container{background:#f4f3ef;font-family:"Microsoft YaHei","PingFang SC","Noto Sans CJK SC","Source Han Sans SC","WenQuanYi Micro Hei",sans-serif}
-.jlp-title{position:absolute;top:10px;left:58px;max-width:calc(100% - 460px);z-index:680;background:rgba(255,255,255,.92);padding:4px 14px;border-radius:4px;box-shadow:0 1px 5px rgba(0,0,0,.35);font-size:16px;font-weight:bold;text-align:left}
-.jlp-box{background:rgba(255,255,255,.95);padding:6px 9px;border-radius:4px;box-shadow:0 1px 5px rgba(0,0,0,.4);font-size:12px;line-height:1.45;max-width:330px;max-height:calc(44vh - 40px);overflow:auto}
-.jlp-box summary{cursor:pointer;font-weight:bold;font-size:13px}
-.jlp-box ol,.jlp-box ul{margin:4px 0;padding-left:18px}
-.jlp-legend-layer{margin:5px 0 3px}
-.jlp-legend-name{font-weight:bold}
-.jlp-legend-row{margin-left:4px}
-.jlp-legend-note{margin-left:4px;color:#8a3b12;font-size:11px}
-.jlp-swatch{display:inline-block;width:18px;height:11px;margin-right:5px;vertical-align:middle;box-sizing:border-box}
-.jlp-popup table{border-collapse:collapse;font-size:12px;margin-top:3px}
-.jlp-popup th{text-align:left;padding:1px 8px 1px 0;white-space:nowrap;vertical-align:top;color:#555;font-weight:normal}
-.jlp-popup td{padding:1px 0;max-width:270px;overflow-wrap:anywhere}
-.leaflet-control-layers-base::before{content:"底图 Basemap";display:block;font-weight:bold;margin-bottom:2px}
-.leaflet-control-layers-overlays::before{content:"图层 Layers";display:block;font-weight:bold;margin:2px 0}
-.leaflet-control-layers-group-name{color:#333}
-.leaflet-control-layers-expanded{max-width:360px;max-height:calc(52vh - 20px);overflow-y:auto}
-.jlp-en{color:#666;font-size:11px}
-.jlp-measure a.jlp-measure-btn{display:flex;align-items:center;justify-content:center}
-.jlp-measure-panel{background:#fff;padding:4px 6px;font-size:12px;min-width:150px;border-top:1px solid #ccc}
-.jlp-measure-panel button{font-size:11px;margin:3px 4px 0 0}
-.leaflet-interactive:focus{outline:none}
-.leaflet-container.jlp-measuring{cursor:crosshair}
-.jlp-measuring .leaflet-pane .leaflet-interactive{pointer-events:none!important}
-"""
-
-
-def add_page_style(m: folium.Map, css: str = ATLAS_CSS) -> None:
-    """Add jlp_geo's stylesheet (trusted, constant CSS) to the page header once."""
-    m.get_root().header.add_child(Element(f"<style>{css}</style>"), name="jlp_geo_css")
-
-
-def add_basemaps(m: folium.Map, tianditu_token: str | None = None) -> list[tuple[str, folium.map.Layer]]:
-    """Add the basemap choices to *m* and return ``[(label, layer), ...]`` for a layer control.
-
-    * ``无底图 None`` (shown at start): an empty layer, so the map opens cleanly
-      with no network -- no failed tile requests, no grey broken tiles;
-    * ``OpenStreetMap``: standard OSM tiles (WGS84 / Web Mercator, no offset);
-    * ``天地图 Tianditu``: vector map + Chinese annotation (``vec_w`` + ``cva_w``),
-      only when *tianditu_token* is given.  Tianditu is CGCS2000, within a metre
-      of WGS84, so layers need no GCJ-02 offset on it.
-
-    The online basemaps are created hidden; their tiles are fetched only if the
-    user selects them while online.
-
-    Parameters
-    ----------
-    m
-        The map.
-    tianditu_token
-        A Tianditu browser key (``tk``); it is URL-encoded into the tile URL.
-    """
-    none = folium.FeatureGroup(name=BASEMAP_NONE, overlay=False, control=False, show=True).add_to(m)
-    osm = folium.TileLayer(
-        tiles="https://tile.openstreetmap.org/{z}/{x}/{y}.png",
-        attr=OSM_ATTRIBUTION,
-        name=BASEMAP_OSM,
-        overlay=False,
-        control=False,
-        show=False,
-        max_zoom=19,
-    ).add_to(m)
-    out: list[tuple[str, folium.map.Layer]] = [(BASEMAP_NONE, none), (BASEMAP_OSM, osm)]
-    token = (tianditu_token or "").strip()
-    if token:
-        tk = quote(token, safe="")
-        tdt = folium.FeatureGroup(name=BASEMAP_TIANDITU, overlay=False, control=False, show=False).add_to(m)
-        for layer, attr in (("vec", TIANDITU_ATTRIBUTION), ("cva", " ")):
-            folium.TileLayer(
-                tiles=_TIANDITU_URL.format(layer=layer, token=tk),
-                attr=attr,
-                name=f"tianditu_{layer}",
-                subdomains="01234567",
-                max_zoom=18,
-                overlay=False,
-                control=False,
-                show=True,
-            ).add_to(tdt)
-        out.append((BASEMAP_TIANDITU, tdt))
-    return out
+__all__ = ["GroupedLayers", "HtmlBox", "MeasureControl", "MetricScale", "TitleBox", "notes_html"]
 
 
 class GroupedLayers(JSCSSMixin, MacroElement):
@@ -147,7 +33,7 @@ class GroupedLayers(JSCSSMixin, MacroElement):
     Parameters
     ----------
     base_layers
-        ``[(label, layer)]`` for the radio buttons (e.g. from :func:`add_basemaps`).
+        ``[(label, layer)]`` for the radio buttons (e.g. from :func:`jlp_geo.viz.page.add_basemaps`).
     groups
         ``{group label: [(layer label, layer), ...]}``, in display order.
         Labels are HTML: escape them with :func:`escape_text`.

@@ -10,6 +10,10 @@ of those contexts by an HTML character reference, so the result
 * cannot open or close a tag, an attribute, a ``<script>`` block, a JS string
   (``'`` ``"``), a template literal (`` ` ``) or a ``${...}`` substitution, and
   contains no backslash escape nor raw line break.
+
+:func:`popup_html` builds a popup from such values, :func:`script_json` embeds
+data in a ``<script>`` block, and :func:`safe_colour` lets only plain hex
+colours into ``style`` attributes and scripts.
 """
 
 from __future__ import annotations
@@ -18,6 +22,8 @@ import json
 import math
 import re
 from collections.abc import Iterable
+
+__all__ = ["escape_multiline", "escape_text", "is_missing", "popup_html", "safe_colour", "script_json"]
 
 #: Character -> HTML character reference.  ``&`` comes first (it is applied in one pass anyway).
 _ENTITIES: dict[str, str] = {
@@ -40,7 +46,19 @@ _CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _SPECIAL_RE = re.compile("[" + re.escape("".join(_ENTITIES)) + "]")
 
 
-def _is_missing(value: object) -> bool:
+def is_missing(value: object) -> bool:
+    """Whether *value* shows as nothing: ``None``, NaN, ``pandas.NA`` or ``NaT``.
+
+    Parameters
+    ----------
+    value
+        Any value.
+
+    Returns
+    -------
+    bool
+        True for ``None`` and for values unequal to themselves.
+    """
     if value is None:
         return True
     if isinstance(value, float) and math.isnan(value):
@@ -72,7 +90,7 @@ def escape_text(s: object) -> str:
     >>> escape_text("<b>杨家坪</b> & `${x}`")
     '&lt;b&gt;杨家坪&lt;/b&gt; &amp; &#96;&#36;&#123;x}&#96;'
     """
-    if _is_missing(s):
+    if is_missing(s):
         return ""
     text = _CONTROL_RE.sub("", str(s))
     return _SPECIAL_RE.sub(lambda m: _ENTITIES[m.group(0)], text)
@@ -144,3 +162,27 @@ def script_json(obj: object) -> str:
         .replace("\u2028", "\\u2028")
         .replace("\u2029", "\\u2029")
     )
+
+
+_COLOUR_RE = re.compile(r"^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{4}|[0-9a-fA-F]{6}|[0-9a-fA-F]{8})$")
+
+
+def safe_colour(value: object, default: str = "#555555") -> str:
+    """Return *value* if it is a hex colour (``#rgb`` .. ``#rrggbbaa``), else *default*.
+
+    Colours end up in ``style`` attributes and JS; anything that is not a plain
+    hex colour is replaced rather than escaped.
+
+    Parameters
+    ----------
+    value
+        Candidate colour (e.g. from ``layers/styles.yml``).
+    default
+        Colour used instead of anything else.
+
+    Returns
+    -------
+    str
+        *value* or *default*.
+    """
+    return value if isinstance(value, str) and _COLOUR_RE.match(value) else default

@@ -1,0 +1,429 @@
+"""What the coverage map embeds: categories, hex colour classes, services, service areas, units.
+
+Every function here turns part of a :class:`~jlp_geo.analysis.accessibility.CoverageResult`
+into the compact, already-escaped data the page runtime
+(:mod:`jlp_geo.viz.coverage_runtime`) draws:
+
+* :func:`coverage_categories` -- the menu, 全部基本服务 (:data:`BASIC_ALL`) first;
+* :func:`share_class` / :func:`share_codes` -- the colour class of a hex, computed
+  here in Python (fixed bins :data:`SHARE_BREAKS`, colours :data:`SHARE_COLOURS`);
+  the page only looks the colour up;
+* :func:`hex_data` -- H3 hexes as parallel arrays (encoded rings, population,
+  one class character per category, shares in per mille);
+* :func:`service_data`, :func:`isochrone_data`, :func:`unit_data` -- service
+  points, service areas and 镇街/组团 outlines with their popups.
+
+Coordinates are rounded to 5 decimals (:mod:`jlp_geo.viz.geometry`), every text
+from the data goes through :func:`escape_text`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from ..crs import to_analysis, to_display
+from .escape import escape_text
+from .geometry import COORD_DECIMALS, display_frame, drop_small_holes, encode_polygons, encode_ring
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..analysis.accessibility import CoverageResult
+
+__all__ = [
+    "BASIC_ALL",
+    "BASIC_ALL_LABEL",
+    "GAP_COLOUR",
+    "GAP_OUTLINE",
+    "NO_POPULATION_COLOUR",
+    "SHARE_BREAKS",
+    "SHARE_COLOURS",
+    "analysis_crs_of",
+    "coverage_categories",
+    "hex_data",
+    "isochrone_data",
+    "service_data",
+    "share_class",
+    "share_codes",
+    "unit_data",
+]
+
+BASIC_ALL = "basic_all"
+BASIC_ALL_LABEL = "全部基本服务 All basic services"
+#: Upper-exclusive class breaks of the covered share (fractions): class i holds
+#: ``SHARE_BREAKS[i-1] <= share < SHARE_BREAKS[i]``; the last class is ``>= 0.9`` (90–100 %).
+SHARE_BREAKS: tuple[float, ...] = (0.2, 0.4, 0.6, 0.8, 0.9)
+#: Sequential colours of the classes (ColorBrewer YlGnBu, 6 classes), low to high.
+SHARE_COLOURS: tuple[str, ...] = ("#ffffcc", "#c7e9b4", "#7fcdbb", "#41b6c4", "#2c7fb8", "#253494")
+#: Gap hexes (population > 0, share == 0): fill and outline.
+GAP_COLOUR = "#fb6a4a"
+GAP_OUTLINE = "#a50f15"
+#: Hexes without population.
+NO_POPULATION_COLOUR = "#9e9e9e"
+
+
+# ---------------------------------------------------------------- numbers
+
+
+def share_class(share: float, population: float) -> str:
+    """Colour class of one hex for one category.
+
+    Parameters
+    ----------
+    share
+        Covered share of the hex's population, 0..1 (NaN where undefined).
+    population
+        Population (or node weight) of the hex.
+
+    Returns
+    -------
+    str
+        ``"n"`` no population (or undefined share), ``"g"`` gap (population
+        > 0 and share == 0), otherwise the class index ``"0"`` ..
+        ``"5"`` into :data:`SHARE_COLOURS` (binned by :data:`SHARE_BREAKS`).
+
+    Examples
+    --------
+    >>> [share_class(s, 10) for s in (0.0, 0.05, 0.2, 0.899, 0.9, 1.0)]
+    ['g', '0', '1', '4', '5', '5']
+    >>> share_class(float("nan"), 0)
+    'n'
+    """
+    if not (population > 0) or share is None or not math.isfinite(share):
+        return "n"
+    if share <= 0:
+        return "g"
+    return str(int(np.searchsorted(SHARE_BREAKS, share, side="right")))
+
+
+def share_codes(shares: np.ndarray, population: np.ndarray) -> np.ndarray:
+    """Vectorised :func:`share_class` (same result, one character per hex).
+
+    Parameters
+    ----------
+    shares
+        Covered shares, 0..1 (NaN where undefined).
+    population
+        Population (or node weight) per hex.
+
+    Returns
+    -------
+    numpy.ndarray
+        One class code (``"n"``, ``"g"``, ``"0"`` .. ``"5"``) per hex.
+    """
+    idx = np.searchsorted(np.asarray(SHARE_BREAKS), np.nan_to_num(shares, nan=-1.0), side="right").astype(str)
+    out = np.where(shares <= 0, "g", idx)
+    return np.where((population > 0) & np.isfinite(shares), out, "n")
+
+
+def _permille(values: np.ndarray) -> list[int | None]:
+    return [None if not math.isfinite(v) else round(v * 1000) for v in values.astype(float)]
+
+
+def _pct(value: object) -> str:
+    try:
+        v = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return "—"
+    return "—" if not math.isfinite(v) else f"{v * 100:.1f}%"
+
+
+# ---------------------------------------------------------------- categories
+
+
+def coverage_categories(result: CoverageResult, rule: str) -> list[dict[str, Any]]:
+    """Menu entries: basic_all first, then the analysis categories in table order.
+
+    Parameters
+    ----------
+    result
+        The coverage analysis.
+    rule
+        ``"time"`` or ``"dist"``: selects the ``share_{rule}_*`` columns.
+
+    Returns
+    -------
+    list of dict
+        Per entry (raw, not yet escaped): ``id``, ``label``, ``short``,
+        ``threshold``, ``column``, ``members`` (category ids), ``n_services``,
+        ``ok`` (the share column exists) and ``whole`` (whole-area share, NaN if none).
+    """
+    hexes = result.by_hex
+    svc = result.services
+    included = svc["included"].to_numpy(bool) if "included" in svc.columns else np.ones(len(svc), bool)
+    counts = svc.loc[included, "category"].value_counts() if len(svc) else pd.Series(dtype=int)
+    basic = [c for c in result.categories if c.basic]
+    whole = result.whole_area.iloc[0] if len(result.whole_area) else pd.Series(dtype=float)
+    unit = "分钟 min" if rule == "time" else "米 m"
+    out = [
+        {
+            "id": BASIC_ALL,
+            "label": BASIC_ALL_LABEL,
+            "short": "全部基本服务",
+            "threshold": "各基本类别均达标 every basic category within its threshold",
+            "column": f"share_{rule}_{BASIC_ALL}",
+            "members": [c.id for c in basic],
+            "n_services": int(sum(int(counts.get(c.id, 0)) for c in basic)),
+        }
+    ]
+    for c in result.categories:
+        limit = c.level_min if rule == "time" else c.radius_m
+        out.append(
+            {
+                "id": c.id,
+                "label": f"{c.name_zh} {c.name_en}",
+                "short": c.name_zh,
+                "threshold": "无服务半径，仅报告距离 no radius: distances only"
+                if limit is None
+                else f"≤ {float(limit):g} {unit}",
+                "column": f"share_{rule}_{c.id}",
+                "members": [c.id],
+                "n_services": int(counts.get(c.id, 0)),
+            }
+        )
+    for entry in out:
+        entry["ok"] = entry["column"] in hexes.columns
+        entry["whole"] = float(whole[entry["column"]]) if entry["column"] in whole.index else float("nan")
+    return out
+
+
+# ---------------------------------------------------------------- layers
+
+
+def hex_data(result: CoverageResult, cats: list[dict[str, Any]]) -> tuple[dict[str, Any], tuple[float, float, float, float]]:
+    """The H3 hexes as parallel arrays, and their display bounds.
+
+    Parameters
+    ----------
+    result
+        The coverage analysis (``by_hex``).
+    cats
+        Menu entries from :func:`coverage_categories`.
+
+    Returns
+    -------
+    data : dict
+        ``id`` (escaped H3 cell), ``ring`` (encoded outer ring), ``pop``,
+        ``cls`` (one class character per category, ``"-"`` where the category
+        has no share), ``s`` (shares in per mille) and, when known, ``nodes``.
+    bounds : tuple of float
+        ``(west, south, east, north)`` in degrees (NaN when there are no hexes).
+    """
+    hexes = result.by_hex
+    shown = to_display(hexes[[hexes.geometry.name]])
+    pop = hexes["population"].to_numpy(float) if "population" in hexes.columns else np.zeros(len(hexes))
+    pop = np.nan_to_num(pop, nan=0.0)
+    codes, shares = [], []
+    for cat in cats:
+        if cat["ok"]:
+            s = hexes[cat["column"]].to_numpy(float)
+            codes.append(share_codes(s, pop))
+            shares.append(s)
+        else:
+            codes.append(np.full(len(hexes), "-"))
+            shares.append(np.full(len(hexes), np.nan))
+    code_rows = ["".join(chars) for chars in zip(*codes)] if len(hexes) else []
+    share_rows = [_permille(np.array(row)) for row in zip(*shares)] if len(hexes) else []
+    rings = []
+    for geom in shown.geometry:
+        poly = geom if geom.geom_type == "Polygon" else max(geom.geoms, key=lambda g: g.area)
+        rings.append(encode_ring(np.asarray(poly.exterior.coords)[:-1, :2]))
+    ids = hexes["h3_cell"].astype(str).map(escape_text).tolist() if "h3_cell" in hexes.columns else [""] * len(hexes)
+    nodes = hexes["n_nodes"].fillna(0).astype(int).tolist() if "n_nodes" in hexes.columns else None
+    data = {
+        "id": ids,
+        "ring": rings,
+        "pop": [round(float(p), 1) for p in pop],
+        "cls": code_rows,
+        "s": share_rows,
+    }
+    if nodes is not None:
+        data["nodes"] = nodes
+    bounds = tuple(float(v) for v in shown.total_bounds) if len(shown) else (np.nan,) * 4
+    return data, bounds  # type: ignore[return-value]
+
+
+def service_data(result: CoverageResult, cats: list[dict[str, Any]], analysis_crs: object) -> dict[str, Any]:
+    """The included services of the menu's categories as parallel arrays.
+
+    Parameters
+    ----------
+    result
+        The coverage analysis (``services``).
+    cats
+        Menu entries from :func:`coverage_categories`.
+    analysis_crs
+        Metric CRS for the representative points (None: settings default).
+
+    Returns
+    -------
+    dict
+        ``k`` (menu index of the category), ``xy`` (flat lon, lat rounded to 5
+        decimals), ``off`` (1 if off the walking network) and ``nm`` (escaped name).
+    """
+    svc = result.services
+    index = {c["id"]: i for i, c in enumerate(cats)}
+    if len(svc) == 0:
+        return {"k": [], "xy": [], "off": [], "nm": []}
+    keep = np.array(svc["included"], dtype=bool) if "included" in svc.columns else np.ones(len(svc), bool)
+    keep &= svc["category"].isin(list(index)).to_numpy() & ~(svc.geometry.isna() | svc.geometry.is_empty).to_numpy()
+    svc = svc[keep]
+    if len(svc) == 0:
+        return {"k": [], "xy": [], "off": [], "nm": []}
+    metric = to_analysis(svc[["category", svc.geometry.name]], analysis_crs)
+    points = metric.set_geometry(metric.geometry.representative_point())
+    shown = to_display(points)
+    names = []
+    for col in ("name", "name_zh"):
+        if col in svc.columns:
+            names.append(svc[col])
+    name = names[0] if names else pd.Series([""] * len(svc), index=svc.index)
+    for alt in names[1:]:
+        name = name.where(name.fillna("").astype(str).str.strip() != "", alt)
+    off = svc["off_network"].fillna(False).to_numpy(bool) if "off_network" in svc.columns else np.zeros(len(svc), bool)
+    return {
+        "k": [index[c] for c in svc["category"]],
+        "xy": [float(v) for v in np.round(np.column_stack([shown.geometry.x, shown.geometry.y]), COORD_DECIMALS).ravel()],
+        "off": [int(v) for v in off],
+        "nm": [escape_text(v) for v in name],
+    }
+
+
+def isochrone_data(
+    result: CoverageResult, cats: list[dict[str, Any]], analysis_crs: object, simplify_m: float, min_hole_m2: float
+) -> dict[str, Any]:
+    """Service area of each category: ``{id: {"r": encoded polygons, "t": escaped caption}}``.
+
+    Holes smaller than *min_hole_m2* are filled and outlines simplified by
+    *simplify_m* metres (drawing only: the figures are not affected).
+    """
+    iso = result.isochrones
+    if iso is None or len(iso) == 0 or "category" not in iso.columns:
+        return {}
+    iso = iso[~(iso.geometry.isna() | iso.geometry.is_empty)]
+    ids = {c["id"] for c in cats}
+    iso = iso[iso["category"].isin(ids)]
+    if len(iso) == 0:
+        return {}
+    metric = to_analysis(iso[["category", iso.geometry.name]], analysis_crs)
+    geoms = [drop_small_holes(g, min_hole_m2) for g in metric.geometry]
+    metric = metric.set_geometry(gpd.GeoSeries(geoms, index=metric.index, crs=metric.crs))
+    if simplify_m > 0:
+        metric = metric.set_geometry(metric.geometry.simplify(simplify_m, preserve_topology=True))
+    shown = to_display(metric)
+    out: dict[str, Any] = {}
+    for cat, geom, minutes, area in zip(
+        shown["category"],
+        shown.geometry,
+        iso["minutes"] if "minutes" in iso.columns else [None] * len(iso),
+        iso["area_km2"] if "area_km2" in iso.columns else [None] * len(iso),
+    ):
+        out[str(cat)] = {
+            "r": encode_polygons(geom),
+            "t": escape_text(
+                f"{minutes}分钟服务范围 {minutes}-minute service area"
+                + (f"（{float(area):.2f} 平方公里 km²）" if area is not None and math.isfinite(float(area)) else "")
+            ),
+        }
+    return out
+
+
+def _is_approximate(units: gpd.GeoDataFrame) -> bool:
+    note = units["coverage_note"].astype(str) if "coverage_note" in units.columns else pd.Series([], dtype=str)
+    rough = units["precision"].astype(str).ne("surveyed") if "precision" in units.columns else pd.Series([], dtype=bool)
+    return bool(note.str.contains("示意").any() or rough.any())
+
+
+def _unit_popup(row: Mapping[str, Any], cats: list[dict[str, Any]], rule: str, basis: str, approximate: bool) -> str:
+    title = escape_text(row.get("name_zh"))
+    sub = escape_text(row.get("name_en"))
+    head = f'<div class="jlp-popup"><b>{title}</b>' + (f"<br><i>{sub}</i>" if sub and sub != title else "")
+    if approximate:
+        head += '<br><span class="jlp-legend-note">示意边界 approximate boundary</span>'
+    pop = row.get("population")
+    rows = [f'<tr><th>{escape_text(basis)}</th><td class="jlp-num" colspan="2">{_fmt_pop(pop)}</td></tr>']
+    heads = [("time", "时间 time"), ("dist", "距离 dist")]
+    rows.append(
+        "<tr><th></th>"
+        + "".join(f'<th class="jlp-col">{"<b>" + h + "</b>" if r == rule else h}</th>' for r, h in heads)
+        + "</tr>"
+    )
+    for cat in cats:
+        t = row.get(f"share_time_{cat['id']}")
+        d = row.get(f"share_dist_{cat['id']}")
+        rows.append(
+            f"<tr><th>{escape_text(cat['short'])}</th>"
+            f'<td class="jlp-num">{_pct(t)}</td><td class="jlp-num">{_pct(d)}</td></tr>'
+        )
+    note = escape_text(row.get("coverage_note"))
+    tail = f'<div class="jlp-legend-note">{note}</div>' if note else ""
+    return head + "<table>" + "".join(rows) + "</table>" + tail + "</div>"
+
+
+def _fmt_pop(value: object) -> str:
+    try:
+        v = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return "—"
+    if not math.isfinite(v):
+        return "—"
+    return f"{v:,.0f}" if abs(v) >= 10 else f"{v:.1f}"
+
+
+def unit_data(
+    units: gpd.GeoDataFrame | None,
+    cats: list[dict[str, Any]],
+    rule: str,
+    basis: str,
+    analysis_crs: object,
+    simplify_m: float,
+) -> tuple[list[dict[str, Any]] | None, bool]:
+    """镇街/组团 outlines: ``[{"r": encoded polygons, "p": popup HTML, "t": tooltip}]`` and whether approximate.
+
+    Parameters
+    ----------
+    units
+        ``by_township`` or ``by_cluster`` of the result (None: no layer).
+    cats
+        Menu entries from :func:`coverage_categories` (popup rows).
+    rule
+        The map's rule (its column is bold in the popup).
+    basis
+        Name of the population basis (escaped here).
+    analysis_crs
+        Metric CRS to simplify in.
+    simplify_m
+        Douglas-Peucker tolerance in metres.
+
+    Returns
+    -------
+    features : list of dict or None
+        None when there is nothing to draw.
+    approximate : bool
+        Whether the boundaries are 示意 (``coverage_note`` or precision).
+    """
+    if units is None or len(units) == 0:
+        return None, False
+    approximate = _is_approximate(units)
+    placed = units[~(units.geometry.isna() | units.geometry.is_empty)]
+    if len(placed) == 0:
+        return None, approximate
+    shown = display_frame(placed, simplify_m, analysis_crs)
+    features = [
+        {"r": encode_polygons(geom), "p": _unit_popup(row, cats, rule, basis, approximate), "t": escape_text(row.get("name_zh"))}
+        for (_, row), geom in zip(placed.iterrows(), shown.geometry)
+    ]
+    return features, approximate
+
+
+def analysis_crs_of(result: CoverageResult) -> object:
+    """The metric CRS of the analysis (its network, else projected services); None: settings default."""
+    network = getattr(result, "network", None)
+    crs = getattr(network, "crs", None)
+    if crs is None and result.services is not None and result.services.crs is not None and result.services.crs.is_projected:
+        crs = result.services.crs
+    return crs  # None: settings default
