@@ -1,12 +1,12 @@
 # Two commands on a fresh machine (see README):
 #   make run   - create .venv, install, build the default outputs offline into out/
-#   make test  - create .venv if needed, install test extras (+ Chromium for map checks), run the suite
+#   make test  - create .venv if needed, install test extras (+ Chromium, QGIS and GDAL for the client checks), run the suite
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 OUT    ?= out
 
-.PHONY: run test install install-test browser clean
+.PHONY: run maps test install install-test browser clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -23,7 +23,15 @@ install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
 
 run: $(VENV)/.installed
-	$(BIN)/jlp-geo build --out $(OUT)
+	$(BIN)/jlp-geo build --out $(OUT) --fetch
+	@$(MAKE) --no-print-directory maps
+
+# maps/: the HTML maps of the default offline build (no cached OSM), byte-for-byte; tests/test_wheel.py checks them
+maps: $(VENV)/.installed
+	tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	  JLP_GEO_CACHE_DIR="$$tmp/cache" $(BIN)/jlp-geo build --out "$$tmp/out" --quiet > /dev/null && \
+	  rm -rf maps && mkdir -p maps && cp "$$tmp"/out/maps/*.html maps/
+	@echo "maps/ updated: $$(ls maps | tr '\n' ' ')"
 
 browser:
 	@bash scripts/install_browser.sh

@@ -65,6 +65,7 @@ class Profile:
     documents: dict[str, dict[str, str]]
     data_sources: tuple[dict[str, str], ...]
     population: dict[str, Any] = field(default_factory=dict)
+    plausibility: dict[str, Any] = field(default_factory=dict)
 
     def township(self, name_zh: str) -> Township:
         """Return the 镇街 called *name_zh*."""
@@ -240,4 +241,5 @@ def load_profile(path: str | Path | None = None, analysis_crs: str | None = None
         documents=documents,
         data_sources=sources,
         population=dict(raw.get("population") or {}),
+        plausibility=dict(raw.get("plausibility") or {}),
     )

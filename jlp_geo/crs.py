@@ -153,6 +153,12 @@ def wgs84_to_gcj02(lon: float, lat: float) -> tuple[float, float]:
     return c.lon, c.lat
 
 
+def wgs84_to_bd09(lon: float, lat: float) -> tuple[float, float]:
+    """Forward BD-09 obfuscation for one point (used by tests); returns (lon, lat)."""
+    c = prcoords.wgs_bd((lat, lon))
+    return c.lon, c.lat
+
+
 def transform_xy(xs: np.ndarray, ys: np.ndarray, src: object, dst: object) -> tuple[np.ndarray, np.ndarray]:
     """Reproject coordinate arrays (x = lon/easting, y = lat/northing) from *src* to *dst*."""
     from pyproj import Transformer

@@ -50,7 +50,9 @@ def test_qml_is_well_formed_xml(parks_layer):
 
     root = ET.fromstring(qgis_style_qml("parks", parks_layer).split("\n", 1)[1])
     assert root.tag == "qgis"
-    assert len(root.find("renderer-v2").find("categories")) == 2  # 九园, 一港
+    cats = root.find("renderer-v2").find("categories")
+    assert [c.get("value") for c in cats] == ["九园", "一港", ""]  # + one catch-all (empty value: every other value, NULL)
+    assert cats[-1].get("label") == "其他 other"
 
 
 def test_failed_write_keeps_old_file(tmp_path, parks_layer):
@@ -71,3 +73,37 @@ def test_csv_has_bom_and_chinese_headers(tmp_path):
     header = raw[3:].decode("utf-8").splitlines()[0]
     assert header == "名称,面积(平方千米) area_km2,自定义"
     assert pd.read_csv(path, encoding="utf-8-sig").iloc[0, 1] == 31.84
+
+
+def test_mixed_layer_written_as_one_layer_per_geometry_type(tmp_path):
+    from jlp_geo.io import split_by_geometry
+
+    mixed = gpd.GeoDataFrame(
+        {"name_zh": ["线", "点", "未定位", "线2"], "mode": ["rail", "station", "rail", "road"]},
+        geometry=[shapely.LineString([(106.3, 29.3), (106.4, 29.4)]), shapely.Point(106.35, 29.35), None,
+                  shapely.MultiLineString([[(106.3, 29.4), (106.4, 29.3)]])],
+        crs="EPSG:4490",
+    )
+    parts = split_by_geometry({"transport_projects": mixed})
+    # the style says lines: the unlocated row stays listed with the lines
+    assert {k: list(v["name_zh"]) for k, v in parts.items()} == {
+        "transport_projects_lines": ["线", "未定位", "线2"], "transport_projects_points": ["点"]}
+    path = write_geopackage(tmp_path / "m.gpkg", {"transport_projects": mixed})
+    kinds = dict(pyogrio.list_layers(path))
+    assert kinds["transport_projects_points"] == "Point" and kinds["transport_projects_lines"] in ("LineString", "MultiLineString", "Unknown")
+    qml = read_gpkg_info(path)["styles"]
+    assert qml == {"transport_projects_lines": 1, "transport_projects_points": 1}
+    with sqlite3.connect(path) as con:
+        kinds = dict(con.execute("SELECT f_table_name, styleQML FROM layer_styles"))
+    assert 'type="marker"' in kinds["transport_projects_points"] and 'type="marker"' not in kinds["transport_projects_lines"]
+
+
+def test_invalid_geometry_repaired_with_a_warning(tmp_path, capsys):
+    bowtie = shapely.Polygon([(106.30, 29.30), (106.32, 29.32), (106.32, 29.30), (106.30, 29.32)])  # self-intersecting
+    assert not bowtie.is_valid
+    gdf = gpd.GeoDataFrame({"name_zh": ["等时圈"]}, geometry=[bowtie], crs="EPSG:4490")
+    path = write_geopackage(tmp_path / "v.gpkg", {"isochrones": gdf})
+    back = pyogrio.read_dataframe(path, layer="isochrones")
+    assert back.geometry.is_valid.all() and back.geom_type.iloc[0] in ("Polygon", "MultiPolygon")
+    assert back.geometry.iloc[0].area == pytest.approx(2 * 0.5 * 0.02 * 0.01)  # two triangles of the bow tie
+    assert "警告" in capsys.readouterr().err

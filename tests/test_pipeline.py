@@ -12,6 +12,11 @@ from jlp_geo.cli import main
 from jlp_geo.io import read_gpkg_info
 
 LAYERS = ["district", "townships", "clusters", "parks", "waste_facilities", "transport_projects", "urban_rail_existing"]
+LAYERS += ["planned_facilities"]  # issue 10: the plan's new public-service facilities (专栏21–23 …)
+# in the GeoPackage a mixed-geometry layer is one layer per geometry type (QGIS draws each with its own symbol)
+LAYERS += ["urban_renewal", "green_system", "ecological_pattern", "jiulong_new_city", "utilities", "emergency_shelters"]  # issue 15
+MIXED = {"transport_projects", "urban_renewal", "ecological_pattern", "jiulong_new_city"}  # points and schematic lines
+GPKG_LAYERS = [x for n in LAYERS for x in ([f"{n}_lines", f"{n}_points"] if n in MIXED else [n])]
 
 
 @pytest.fixture(scope="module")
@@ -25,10 +30,10 @@ def test_geopackage_layers_styles_crs_counts(built):
     gpkg = built / "jiulongpo.gpkg"
     info = read_gpkg_info(gpkg)
     assert info["user_version"] == 10200  # GPKG 1.2
-    assert info["layers"] == LAYERS
+    assert info["layers"] == GPKG_LAYERS
     assert set(info["srs"].values()) == {4490}
-    assert info["styles"] == {name: 1 for name in LAYERS}
-    counts = {name: len(pyogrio.read_dataframe(gpkg, layer=name)) for name in LAYERS}
+    assert info["styles"] == {name: 1 for name in GPKG_LAYERS}
+    counts = {name: len(pyogrio.read_dataframe(gpkg, layer=name)) for name in GPKG_LAYERS}
     # 1 district, 19 镇街, 4 clusters + 高新区 unit, 13 parks + 2 context parks, 4 planned + 新启
     assert counts["district"] == 1 and counts["townships"] == 19 and counts["clusters"] == 5
     assert counts["parks"] == 15 and counts["waste_facilities"] == 5 and counts["urban_rail_existing"] == 6
@@ -102,7 +107,7 @@ def test_build_with_osm_includes_coverage(tmp_path):
     out = tmp_path / "out"
     assert main(["build", "--out", str(out), "--osm", str(fixture)]) == 0
     info = read_gpkg_info(out / "coverage.gpkg")
-    assert {"walk_edges", "services", "access_nodes", "coverage_hex", "coverage_townships", "coverage_clusters",
+    assert {"walk_edges", "services_points", "services_polygons", "access_nodes", "coverage_hex", "coverage_townships", "coverage_clusters",
             "isochrones"} <= set(info["layers"])
     towns = pyogrio.read_dataframe(out / "coverage.gpkg", layer="coverage_townships")
     assert len(towns) == 19 and (towns["coverage_note"].str.contains("示意")).all()
@@ -119,6 +124,11 @@ def test_build_with_osm_includes_coverage(tmp_path):
     assert "覆盖率 share" in shares.columns
     assert (out / "tables" / "coverage.xlsx").stat().st_size > 0
     assert (out / "maps" / "coverage.html").stat().st_size > 0
+    # the life-circle units of the same build are an overlay of the coverage map, one popup per unit
+    units = pyogrio.read_dataframe(out / "circles.gpkg", layer="life_circles")
+    page = (out / "maps" / "coverage.html").read_text(encoding="utf-8")
+    assert "life-circle units" in page
+    assert all(str(uid) in page for uid in units["unit_id"])
 
 
 def test_bad_osm_input_writes_nothing(tmp_path, capsys):

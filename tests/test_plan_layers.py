@@ -126,8 +126,9 @@ def test_parks_located_count_matches_gazetteer(parks):
     plan = parks[parks["in_plan"]]
     located = set(plan.loc[_has_geom(plan), "name_zh"])
     assert located == with_xy
-    # what parks.csv supports today: 6 indicative points, 7 without a location
-    assert (len(located), len(plan) - len(located)) == (6, 7)
+    # what parks.csv supports today: 7 indicative points, 6 without a location
+    # (issue 15: 陆海新通道物流（保税）产业园 placed by the plan's own hint, 保税 logistics at 黄磛港)
+    assert (len(located), len(plan) - len(located)) == (7, 6)
     for name in plan.loc[~_has_geom(plan), "name_zh"]:
         status = plan.loc[plan["name_zh"] == name, "location_status"].iloc[0]
         assert status.startswith("not located") and "NOT FOUND" in status
@@ -152,7 +153,12 @@ def test_parks_context_rows(parks, seed):
     assert sorted(ctx["name_zh"]) == sorted(["西彭园区（西彭工业园区）", "西部氢谷"])
     assert set(ctx["role"]) == {"context"} and set(ctx["kind"]) == {"existing park"}
     hydrogen = ctx[ctx["name_zh"] == "西部氢谷"].iloc[0]
-    assert hydrogen["plan_text"] in seed and hydrogen.geometry is None
+    assert hydrogen["plan_text"] in seed
+    # fidelity (issue 15): news feature 001 places 西部氢谷 in the 陶家板块 (3 km²) — located at the 陶家 estimate
+    towns = {r["name_zh"]: r for r in _csv("townships.csv")}
+    assert hydrogen.geometry.x == pytest.approx(float(towns["陶家镇"]["lon_wgs84"]))
+    assert hydrogen.geometry.y == pytest.approx(float(towns["陶家镇"]["lat_wgs84"]))
+    assert "3 km²" in hydrogen["area_stated"] and "news feature 001" in hydrogen["location_source"]
 
 
 def test_parks_user_file_replaces_defaults(profile):
@@ -256,7 +262,7 @@ def test_waste_counts_names_and_locations(waste, seed):
         f, g = waste.loc[fid], gaz[waste.loc[fid, "name_zh"]]
         assert (f.geometry.x, f.geometry.y) == (float(g["lon_wgs84"]), float(g["lat_wgs84"]))
         assert f["uncertainty_m"] == float(g["uncertainty_m"])
-    assert waste.loc["landfill_yandongwan", "source"] == "建筑垃圾规划 (2025) 第十九条, 第二十七条, 附表4"
+    assert waste.loc["landfill_yandongwan", "source"] == "建筑垃圾规划 (2026-01) 第十九条, 第二十七条, 附表4"
 
 
 def test_waste_forecast_equals_plan_and_balances(profile, seed):
@@ -278,7 +284,7 @@ def test_waste_forecast_equals_plan_and_balances(profile, seed):
     assert fc.loc["gen_decoration", "value"] == fc.loc["proc_sorting_gap", "value"]
     # the planned plant capacities cover the gaps (35 ≥ 31.2; 20 ≥ 17.3)
     assert 35 >= fc.loc["proc_sorting_gap", "value"] and 20 >= fc.loc["proc_recycling_gap", "value"]
-    assert fc["source"].str.startswith("建筑垃圾规划 (2025) 第").all()
+    assert fc["source"].str.startswith("建筑垃圾规划 (2026-01) 第").all()
 
 
 def test_waste_targets_equal_annex_1(profile, seed):

@@ -97,7 +97,8 @@ def test_files_and_tables(helsinki):
     assert {"indicators", "ranking", "worst_served", "walk_time", "park_tiers", "rail_lines", "waste_balance", "notes"} <= set(sheets)
     assert len(sheets["indicators"]) == len(helsinki.table)
     # each indicator row states source and date, method and the target's clause
-    computed = helsinki.table[helsinki.table["value"].notna() & ~helsinki.table["indicator"].str.startswith("waste")]
+    computed = helsinki.table[helsinki.table["value"].notna() & ~helsinki.table["indicator"].str.startswith("waste")
+                              & ~helsinki.table["measure"].isin(["news_figure", "waste_plan_2027"])]  # not OSM (issue 15)
     assert computed["data_source"].str.contains("Helsinki.osm.pbf").all() and (computed["data_date"] == "2019-04-21").all()
     assert helsinki.table["method"].str.len().min() > 20
     park = helsinki.table[helsinki.table["indicator"] == "park_service_radius"]
@@ -195,7 +196,7 @@ def test_write_replaces_files_atomically(tmp_path):
     second = write_report(r, tmp_path)
     assert [p.name for p in first] == [p.name for p in second]
     assert (tmp_path / "report.html").stat().st_ino != before  # replaced, not rewritten in place
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["report.html", "tables"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["jlp_geo_manifest.json", "report.html", "tables"]  # + what it wrote
 
 
 def test_report_from_an_osm_file_computes_coverage_over_the_profile_units(tmp_path):

@@ -32,7 +32,8 @@ import pandas as pd
 import shapely
 
 from ..config import Profile
-from .coverage import CoverageWarning, nearest_by_category, service_area, snap_points
+from .coverage import CoverageWarning, nearest_by_category, snap_points
+from .service_areas import network_raster, service_area_on_raster
 from ..crs import to_analysis, transform_xy
 from ..layers.common import finish_layer
 from ..errors import InputDataError
@@ -44,6 +45,8 @@ from ..layers.services import (
 )
 from ..network import DEFAULT_SPEED_M_PER_MIN, WalkNetwork, walk_network_from_osm
 from .population import PopulationWeights, coverage_shares, population_from_census, population_from_raster, unweighted
+from .service_inputs import ServiceInputs, services_from_sources
+from ..progress import step, track
 from ..settings import get_settings
 from ..sources.osm import OsmData, read_osm_file
 
@@ -88,6 +91,10 @@ class CoverageResult:
     isochrones: gpd.GeoDataFrame
     notes: list[str] = field(default_factory=list)
     provenance: dict[str, str] = field(default_factory=dict)
+    poi_unknown: pd.DataFrame | None = None
+    completeness: pd.DataFrame | None = None
+    data_coverage: Any = None  # analysis.data_coverage.DataCoverage: share of each unit the inputs cover
+    scenario: Any = None
 
     def layers(self) -> dict[str, gpd.GeoDataFrame]:
         """The GeoPackage layers, in order."""
@@ -153,7 +160,7 @@ def _hex_layer(network: WalkNetwork, weights: np.ndarray, covered: dict[str, pd.
     return finish_layer(table, polys, crs=get_settings().storage_crs, layer="coverage_hex")
 
 
-def _group_nodes(network: WalkNetwork, polygons: gpd.GeoDataFrame, key: str) -> np.ndarray:
+def group_nodes(network: WalkNetwork, polygons: gpd.GeoDataFrame, key: str) -> np.ndarray:
     """Label each node with the *key* of the polygon containing it (None outside all)."""
     poly = to_analysis(polygons[[key, polygons.geometry.name]], network.crs).reset_index(drop=True)
     pts = gpd.GeoDataFrame(geometry=gpd.points_from_xy(network.x, network.y), crs=network.crs)
@@ -197,6 +204,7 @@ def analyse_coverage(
     study_area: shapely.Geometry | None = None,
     census: dict[str, float] | None = None,
     census_source: str = "census totals per 镇街 (user file)",
+    service_inputs: ServiceInputs | None = None,
 ) -> CoverageResult:
     """Run the 15-minute coverage analysis on OSM data already read (any channel).
 
@@ -231,6 +239,9 @@ def analyse_coverage(
         raster *population* takes precedence).
     census_source
         Citation of the census figures.
+    service_inputs
+        The planners' facility lists and POI exports, merged with the OSM services
+        (:func:`jlp_geo.analysis.service_inputs.services_from_sources`).
 
     Returns
     -------
@@ -239,6 +250,7 @@ def analyse_coverage(
     crs = analysis_crs or get_settings().analysis_crs
     categories = categories or load_categories()
     notes: list[str] = []
+    step("构建步行网络 building the walk network")
     network = walk_network_from_osm(
         osm.nodes, osm.ways, crs=crs, speed_m_per_min=speed_m_per_min, dem=dem, source=osm.provenance
     )
@@ -251,7 +263,9 @@ def analyse_coverage(
     if small:
         notes.append(f"{small:,} nodes lie in network parts with < {min_component_size} nodes (disconnected fragments); they are kept and usually reach no service")
 
-    services = services_from_osm(osm, categories, crs=crs)
+    step("提取服务设施 services from OSM, facility lists and POI exports")
+    services, poi_unknown, service_notes = services_from_sources(osm, categories, crs, service_inputs)
+    notes.extend(service_notes)
     summary = service_summary(services, categories)
     access = service_access_points(services)
     snapped = snap_points(network, access.geometry.x.to_numpy(), access.geometry.y.to_numpy(), snap_max_m, min_component_size=min_component_size)
@@ -329,7 +343,7 @@ def analyse_coverage(
     by_hex = _hex_layer(network, pop.weights, covered, h3_resolution)
     by_town = by_cluster = None
     if townships is not None:
-        labels = _group_nodes(network, townships, "name_zh")
+        labels = group_nodes(network, townships, "name_zh")
         table = _share_table(pop.weights, covered, labels)
         schematic = bool(townships.get("is_schematic", pd.Series([False])).any())
         note = "镇街边界为示意 (approximate boundaries)" if schematic else "镇街 boundaries as given"
@@ -345,14 +359,15 @@ def analyse_coverage(
 
     # service areas (isochrones) by the time rule, from reachable edges with partial edges
     iso_rows, iso_geoms = [], []
-    for c in categories:
+    iso_raster = network_raster(network) if any(s.size for s in sources.values()) else None  # once for all categories
+    for c in track(categories, "等时圈 isochrones"):
         if sources[c.id].size == 0:
             continue
-        geom = service_area(network, time_s[c.id].to_numpy(), c.level_min * 60.0, metric="time")
+        geom = service_area_on_raster(network, iso_raster, time_s[c.id].to_numpy(), c.level_min * 60.0, metric="time")
         iso_rows.append({
             "name_zh": f"{c.name_zh} {c.level_min}分钟服务范围",
             "name_en": f"{c.name_en} {c.level_min}-minute service area",
-            "source": f"walk network ({network.source}); services from OpenStreetMap",
+            "source": f"walk network ({network.source}); services from {'+'.join(sorted(set(services['source_kind'])))}; reachable street pieces ±{iso_raster.buffer_m:g} m, boundary to {iso_raster.resolution_m:g} m",
             "precision": "surveyed",
             "category": c.id,
             "category_zh": c.name_zh,
@@ -385,6 +400,7 @@ def analyse_coverage(
         isochrones=isochrones,
         notes=notes,
         provenance=provenance,
+        poi_unknown=poi_unknown,
     )
 
 

@@ -25,6 +25,7 @@ from scipy.sparse.csgraph import dijkstra
 
 from ..crs import to_analysis
 from ..network import WalkNetwork
+from ..progress import track
 
 DEFAULT_SNAP_M: float = 200.0
 """Default largest distance (m) from a point to its network node before it is flagged off-network."""
@@ -228,7 +229,7 @@ def nearest_by_category(
     lim = np.inf if limit is None else float(limit)
     costs: dict[str, np.ndarray] = {}
     nearest: dict[str, np.ndarray] = {}
-    for cat, sources in sources_by_category.items():
+    for cat, sources in track(list(sources_by_category.items()), "逐类最短路径 per-category search"):
         src = _check_sources(sources, n)
         if src.size == 0:
             warnings.warn(

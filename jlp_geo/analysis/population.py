@@ -28,6 +28,7 @@ from scipy.spatial import cKDTree
 
 from ..crs import to_analysis
 from ..errors import InputDataError, MissingInputError
+from ..notices import warn
 
 METHODS = ("raster", "census", "unweighted")
 METHOD_ZH = {"raster": "人口栅格加权", "census": "镇街人口按居住用地分摊", "unweighted": "不加权（按路网节点）"}
@@ -169,7 +170,9 @@ def population_from_census(
     notes: list[str] = []
     missing = [t for t in towns["name_zh"] if t not in totals]
     if missing:
-        notes.append(f"no census total for {', '.join(missing)}: counted as 0 people")
+        notes.append(warn(f"--census: {len(missing)}/{len(towns)} 个镇街没有普查人口（{'、'.join(missing[:6])}{'…' if len(missing) > 6 else ''}），"
+                          f"其覆盖率为 无数据 no data — no census total for {len(missing)} 镇街: their shares are not computed "
+                          "and whole-area shares cover only the 镇街 listed"))
     pieces = gpd.overlay(res, towns, how="intersection", keep_geom_type=True) if len(res) else res.assign(name_zh=[])
     pieces["a"] = pieces.area
     for name, total in totals.items():
@@ -177,7 +180,8 @@ def population_from_census(
         if len(mine) == 0 or mine["a"].sum() <= 0:
             poly = towns.loc[towns["name_zh"] == name].geometry
             if len(poly) == 0:
-                notes.append(f"census total given for unknown 镇街 {name}: ignored")
+                notes.append(warn(f"--census: 未知镇街 {name}（{total:,.0f} 人）已忽略 — census total for a 镇街 not in the "
+                                  "profile ignored; check the spelling against layers/jiulongpo.yml"))
                 continue
             inside = np.asarray(gpd.GeoSeries(gpd.points_from_xy(node_x, node_y), crs=towns.crs).within(poly.iloc[0]))
             if inside.any():

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from .options import add_common, add_coverage_inputs, add_out, add_tianditu_token
+from .options import add_common, add_coverage_inputs, add_out, add_service_inputs, add_tianditu_token
 
 NAME = "build"
 
@@ -32,6 +32,10 @@ def register(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:
     )
     add_tianditu_token(b)
     add_coverage_inputs(b, required=False)
+    add_service_inputs(b)
+    b.add_argument("--fetch", action="store_true",
+                   help="without --osm and cached data: check the internet briefly (3 s) and fetch the district from "
+                   "the Overpass API into the cache (make run does this); offline it says so in one line")
     b.add_argument("--json", action="store_true", help="print the summary as JSON")
     b.set_defaults(run=run)
     return b
@@ -56,6 +60,9 @@ def run(args: argparse.Namespace) -> int:
         dem=args.dem,
         speed_m_per_min=args.speed,
         census=args.census,
+        service_options={"facilities": args.facilities, "pois": args.pois, "poi_source": args.poi_source,
+                         "scenario": args.scenario, "input_crs": args.input_crs},
+        fetch=args.fetch,
     )
     summary = summarise(result)
     if args.json:

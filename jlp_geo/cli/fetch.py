@@ -34,14 +34,17 @@ def run(args: argparse.Namespace) -> int:
     from ..io import atomic_path
     from ..layers.admin import build_district
     from ..settings import get_settings
+    from ..progress import step
     from ..sources.osm import fetch_geofabrik, fetch_overpass
 
     cache = args.cache_dir or get_settings().cache_dir / "osm"
     if args.source == "geofabrik":
+        step("下载 Geofabrik 数据 downloading the Geofabrik extract")
         path = fetch_geofabrik(cache)
     else:
         profile = load_profile(args.profile)
         polygon = build_district(profile).geometry.iloc[0]
+        step("查询 Overpass API querying the Overpass API")
         osm = fetch_overpass(polygon, cache_dir=args.cache_dir)
         path = cache / "jiulongpo.overpass.json"
         with atomic_path(path) as tmp:

@@ -6,7 +6,7 @@ import argparse
 import os
 from pathlib import Path
 
-__all__ = ["EPILOG", "add_common", "add_coverage_inputs", "add_out", "add_tianditu_token"]
+__all__ = ["EPILOG", "add_common", "add_verbosity", "pad", "add_coverage_inputs", "add_out", "add_service_inputs", "add_tianditu_token"]
 
 EPILOG = """examples:
   jlp-geo build --out out
@@ -27,13 +27,13 @@ def add_common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--analysis-crs", default=None, help="metric CRS for measuring (default: the profile's, EPSG:4544)")
 
 
-def add_coverage_inputs(p: argparse.ArgumentParser, required: bool) -> None:
+def add_coverage_inputs(p: argparse.ArgumentParser, required: bool, osm_missing: str | None = None) -> None:
     """``--osm``, ``--population``, ``--census``, ``--dem``, ``--speed``: the inputs of the 15-minute analysis."""
     p.add_argument(
         "--osm",
         required=required,
         help="OSM extract (.osm.pbf / .osm, or Overpass JSON saved by jlp-geo fetch)"
-        + ("" if required else "; without it, build uses the cached data or says coverage was skipped"),
+        + ("" if required else "; " + (osm_missing or "without it, the cached data (jlp-geo fetch) or the command says coverage was skipped")),
     )
     p.add_argument(
         "--population",
@@ -52,9 +52,49 @@ def add_coverage_inputs(p: argparse.ArgumentParser, required: bool) -> None:
     p.add_argument("--speed", type=float, default=None, help="walking speed on level ground in m/min (default 60, from GB 50180-2018's radii)")
 
 
+def pad(text: object, width: int) -> str:
+    """*text* left-aligned in *width* terminal cells (a Chinese character takes two), for console tables."""
+    from rich.cells import cell_len
+
+    text = str(text)
+    return text + " " * max(0, width - cell_len(text))
+
+
+def add_verbosity(p: argparse.ArgumentParser, sub_command: bool = False) -> None:
+    """``--verbose`` / ``--quiet``: debug messages, or only warnings (``警告``) and the summary; no progress bars."""
+    g = p.add_mutually_exclusive_group()
+    default = argparse.SUPPRESS if sub_command else 0  # given before or after the command name
+    g.add_argument("-v", "--verbose", dest="verbosity", action="store_const", const=1, default=default,
+                   help="also print debug messages")
+    g.add_argument("-q", "--quiet", dest="verbosity", action="store_const", const=-1, default=default,
+                   help="print only warnings (警告) and the summary: no step lines, no progress bars")
+
+
+def add_service_inputs(p: argparse.ArgumentParser) -> None:
+    """``--facilities``, ``--pois``, ``--poi-source``, ``--scenario``: the planners' own service data (issue 10)."""
+    p.add_argument(
+        "--facilities",
+        action="append",
+        metavar="FILE[:category]",
+        help="facility list (CSV/XLSX with lon/lat or 经度/纬度, or GPKG/GeoJSON/SHP); ':category' = an id of "
+        "layers/service_categories.csv for every row, else a 'category' column; repeatable; lon/lat datum: --input-crs",
+    )
+    p.add_argument("--pois", action="append", metavar="FILE",
+                   help="Amap/Baidu POI export (CSV, XLSX or the place-search JSON); typecodes mapped by layers/poi_categories.csv; repeatable")
+    p.add_argument("--poi-source", choices=["amap", "baidu"], default="amap",
+                   help="who made the POI export: amap (GCJ-02, default) or baidu (BD-09)")
+    p.add_argument("--scenario", choices=["plan"], default=None,
+                   help="plan: also coverage before/after the plan's located new facilities (专栏21–23 …)")
+
+
 def add_out(p: argparse.ArgumentParser, help_text: str = "output folder (created if missing)") -> None:
     """``--out DIR``: where the command writes (published together when complete)."""
     p.add_argument("--out", type=Path, required=True, help=help_text)
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="write into a non-empty folder that jlp_geo did not create (its other files are kept)",
+    )
 
 
 def add_tianditu_token(p: argparse.ArgumentParser) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as _dt
 import sqlite3
 from collections.abc import Mapping
 from pathlib import Path
@@ -10,25 +9,83 @@ from typing import Any
 
 import geopandas as gpd
 import pyogrio
+import shapely
 
 from ..errors import OutputError
+from ..notices import warn
 from ..styles import style_for
-from .qgis_style import write_layer_styles
+from .qgis_style import GEOMETRY_KINDS, gpkg_timestamp, layer_qmd, write_layer_styles
 from .staging import atomic_path
 
-__all__ = ["GPKG_VERSION", "read_gpkg_info", "write_geopackage"]
+__all__ = ["GPKG_VERSION", "read_gpkg_info", "split_by_geometry", "valid_geometries", "write_geopackage"]
 
 GPKG_VERSION = "1.2"
+QMD_URI = "http://mrcc.com/qgis.dtd"
+_FAMILY = {"Point": "point", "MultiPoint": "point", "LineString": "line", "MultiLineString": "line",
+           "LinearRing": "line", "Polygon": "polygon", "MultiPolygon": "polygon"}
+_SUFFIX = {kind: suffix for suffix, kind in GEOMETRY_KINDS.items()}
+_IDENT_SUFFIX = {"_points": "（点 points）", "_lines": "（线 lines）", "_polygons": "（面 polygons）"}
 
 
-def _write_dataset_metadata(path: Path, metadata: Mapping[str, str]) -> None:
-    """Store dataset metadata as a plain-text record (scope 'dataset') in ``gpkg_metadata``.
+def split_by_geometry(layers: Mapping[str, gpd.GeoDataFrame]) -> dict[str, gpd.GeoDataFrame]:
+    """One layer per geometry type: a mixed layer ``x`` becomes ``x_points`` / ``x_lines`` / ``x_polygons``.
+
+    QGIS splits a mixed-geometry table into sublayers and draws each with the
+    layer's one symbol, so points of a line layer would not be drawn. Rows with no
+    geometry (unplaced plan items) go with the layer's main geometry type (the
+    style's, else the most common), so they stay listed. Single-type layers keep
+    their name.
+    """
+    out: dict[str, gpd.GeoDataFrame] = {}
+    for name, gdf in layers.items():
+        family = gdf.geom_type.map(_FAMILY) if len(gdf) else gdf.geom_type
+        kinds = [k for k in ("polygon", "line", "point") if (family == k).any()]
+        if len(kinds) <= 1:
+            out[name] = gdf
+            continue
+        declared = style_for(name).geometry
+        main = declared if declared in kinds else family.value_counts().idxmax()
+        for kind in kinds:
+            rows = (family == kind) | (family.isna() & (kind == main))
+            out[f"{name}{_SUFFIX[kind]}"] = gdf[rows.values]
+    return out
+
+
+def valid_geometries(gdf: gpd.GeoDataFrame, layer: str) -> gpd.GeoDataFrame:
+    """Repair invalid geometries (``shapely.make_valid``, keeping the geometry type) and say how many.
+
+    Returns *gdf* itself when every geometry is valid, else a repaired copy.
+    """
+    geom = gdf.geometry
+    bad = geom.notna().values & ~shapely.is_valid(geom.values)
+    if not bad.any():
+        return gdf
+    fixed = shapely.make_valid(geom.values[bad], method="structure", keep_collapsed=False)
+    wanted = [_FAMILY.get(t) for t in geom[bad].geom_type]
+    parts = []
+    for g, kind in zip(fixed, wanted):
+        if g is not None and g.geom_type == "GeometryCollection":
+            keep = [p for p in g.geoms if _FAMILY.get(p.geom_type) == kind]
+            g = shapely.union_all(keep) if keep else None
+        parts.append(g)
+    out = gdf.copy()
+    col = out.geometry.name
+    values = out[col].values.copy()
+    values[bad] = parts
+    out[col] = gpd.GeoSeries(values, index=out.index, crs=gdf.crs)
+    warn(f"{layer}：{int(bad.sum())} 个无效几何已修复（shapely.make_valid）— {int(bad.sum())} invalid geometries repaired before writing")
+    return out
+
+
+def _write_metadata(path: Path, metadata: Mapping[str, str] | None, qmd: Mapping[str, str]) -> None:
+    """Store dataset metadata as a plain-text record (scope 'dataset') and each layer's QMD in ``gpkg_metadata``.
 
     GDAL's own dataset-metadata domain would make readers create ``.aux.xml``
-    side files, so the record is written as readable ``key: value`` text instead.
+    side files, so the dataset record is written as readable ``key: value`` text.
+    The QMD records (``md_standard_uri`` = QGIS's DTD, referenced by table) are
+    what QGIS shows in a layer's metadata properties.
     """
-    text = "\n".join(f"{k}: {v}" for k, v in metadata.items())
-    now = _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    now = gpkg_timestamp()
     con = sqlite3.connect(path)
     try:
         con.execute(
@@ -50,15 +107,29 @@ def _write_dataset_metadata(path: Path, metadata: Mapping[str, str]) -> None:
                 "WHERE NOT EXISTS (SELECT 1 FROM gpkg_extensions WHERE table_name = ? AND extension_name = 'gpkg_metadata')",
                 (table, table),
             )
-        cur = con.execute(
-            "INSERT INTO gpkg_metadata (md_scope, md_standard_uri, mime_type, metadata) VALUES ('dataset', ?, 'text/plain', ?)",
-            ("https://github.com/jlp-geo/jlp_geo#provenance", text),
-        )
-        con.execute(
-            "INSERT INTO gpkg_metadata_reference (reference_scope, table_name, column_name, row_id_value, timestamp, md_file_id) "
-            "VALUES ('geopackage', NULL, NULL, NULL, ?, ?)",
-            (now, cur.lastrowid),
-        )
+        con.execute("UPDATE gpkg_metadata_reference SET timestamp = ? WHERE timestamp NOT LIKE '%.___Z'", (now,))
+        if metadata:
+            text = "\n".join(f"{k}: {v}" for k, v in metadata.items())
+            cur = con.execute(
+                "INSERT INTO gpkg_metadata (md_scope, md_standard_uri, mime_type, metadata) VALUES ('dataset', ?, 'text/plain', ?)",
+                ("https://github.com/jlp-geo/jlp_geo#provenance", text),
+            )
+            con.execute(
+                "INSERT INTO gpkg_metadata_reference (reference_scope, table_name, column_name, row_id_value, timestamp, md_file_id) "
+                "VALUES ('geopackage', NULL, NULL, NULL, ?, ?)",
+                (now, cur.lastrowid),
+            )
+        for table, xml in qmd.items():
+            cur = con.execute(
+                "INSERT INTO gpkg_metadata (md_scope, md_standard_uri, mime_type, metadata) VALUES ('dataset', ?, 'text/xml', ?)",
+                (QMD_URI, xml),
+            )
+            con.execute(
+                "INSERT INTO gpkg_metadata_reference (reference_scope, table_name, column_name, row_id_value, timestamp, md_file_id) "
+                "VALUES ('table', ?, NULL, NULL, ?, ?)",
+                (table, now, cur.lastrowid),
+            )
+        con.execute("UPDATE gpkg_contents SET last_change = ? WHERE last_change NOT LIKE '%.___Z'", (now,))
         con.commit()
     finally:
         con.close()
@@ -72,6 +143,10 @@ def write_geopackage(
     layer_metadata: Mapping[str, Mapping[str, str]] | None = None,
 ) -> Path:
     """Write *layers* to one GeoPackage atomically, with QGIS default styles and metadata.
+
+    A layer holding several geometry types is written as one layer per type
+    (:func:`split_by_geometry`); invalid geometries are repaired and reported
+    (:func:`valid_geometries`). All timestamps carry milliseconds (GPKG Req. 15).
 
     Parameters
     ----------
@@ -91,17 +166,39 @@ def write_geopackage(
         The written file.
     """
     path = Path(path)
+    for name, gdf in layers.items():
+        if gdf.crs is None:
+            raise OutputError(f"layer {name!r} has no CRS; refusing to write it", where=str(path))
+    parts = {n: valid_geometries(g, n) for n, g in split_by_geometry(layers).items()}
+    origin = {n: n if n in layers else n[: n.rfind("_")] for n in parts}  # x_points → x
+    licences = [str(v) for k, v in (dataset_metadata or {}).items() if "licen" in f"{k} {v}".lower()]
+    qmd = {n: layer_qmd(n, {**(layer_metadata or {}).get(origin[n], {}), "features": str(len(g))}, licences)
+           for n, g in parts.items()}
+    # the file is a temporary one published only when complete (atomic_path), so SQLite need not sync every
+    # layer to disk: about 4x faster writes (18 layers: 4.4 s -> 1.1 s)
+    sync = pyogrio.get_gdal_config_option("OGR_SQLITE_SYNCHRONOUS")
+    pyogrio.set_gdal_config_options({"OGR_SQLITE_SYNCHRONOUS": "OFF"})
+    try:
+        _write_layers(path, parts, origin, layer_metadata, dataset_metadata, qmd)
+    finally:
+        pyogrio.set_gdal_config_options({"OGR_SQLITE_SYNCHRONOUS": sync})
+    return path
+
+
+def _write_layers(path: Path, parts: Mapping[str, gpd.GeoDataFrame], origin: Mapping[str, str],
+                  layer_metadata: Mapping[str, Mapping[str, str]] | None, dataset_metadata: Mapping[str, str] | None,
+                  qmd: Mapping[str, str]) -> None:
     with atomic_path(path) as tmp:
         first = True
-        for name, gdf in layers.items():
-            if gdf.crs is None:
-                raise OutputError(f"layer {name!r} has no CRS; refusing to write it", where=str(path))
-            style = style_for(name)
+        for name, gdf in parts.items():
+            style = style_for(origin[name])
             out = gdf.copy()
             for col in out.columns:
                 if col != out.geometry.name and out[col].dtype == object:
                     out[col] = out[col].map(lambda v: v if v is None or isinstance(v, str) else str(v))
-            md = dict((layer_metadata or {}).get(name, {}))
+            md = dict((layer_metadata or {}).get(origin[name], {}))
+            if name != origin[name]:
+                md["features"] = str(len(gdf))
             pyogrio.write_dataframe(
                 out,
                 tmp,
@@ -112,17 +209,15 @@ def write_geopackage(
                 layer_metadata=md or None,
                 dataset_options={"VERSION": GPKG_VERSION} if first else None,
                 layer_options={
-                    "IDENTIFIER": f"{style.title_zh} {style.title_en}",
+                    "IDENTIFIER": f"{style.title_zh} {style.title_en}{_IDENT_SUFFIX.get(name[len(origin[name]):], '')}",
                     "DESCRIPTION": md.get("description", f"{style.title_zh} / {style.title_en}"),
                     "GEOMETRY_NAME": "geom",
                     "SPATIAL_INDEX": "YES",
                 },
             )
             first = False
-        write_layer_styles(tmp, layers)
-        if dataset_metadata:
-            _write_dataset_metadata(tmp, dataset_metadata)
-    return path
+        write_layer_styles(tmp, parts)
+        _write_metadata(tmp, dataset_metadata, qmd)
 
 
 def read_gpkg_info(path: str | Path) -> dict[str, Any]:
@@ -133,7 +228,8 @@ def read_gpkg_info(path: str | Path) -> dict[str, Any]:
         user_version = con.execute("PRAGMA user_version").fetchone()[0]
         styles = con.execute("SELECT f_table_name, useAsDefault FROM layer_styles").fetchall()
         contents = con.execute("SELECT table_name, data_type, srs_id FROM gpkg_contents").fetchall()
-        metadata = [m for (m,) in con.execute("SELECT metadata FROM gpkg_metadata WHERE md_scope = 'dataset'")]
+        metadata = [m for (m,) in con.execute(
+            "SELECT metadata FROM gpkg_metadata WHERE md_scope = 'dataset' AND md_standard_uri != ?", (QMD_URI,))]
     finally:
         con.close()
     return {

@@ -26,6 +26,7 @@ from ..crs import require_crs, to_analysis
 from ..errors import InputDataError, MissingInputError
 from ..settings import get_settings
 from ..sources.boundary import district_boundary
+from ..sources.plausibility import check_datum_shift, check_township_tiling, tolerances
 from .common import PRECISIONS, finish_layer
 from .partition import partition_by_area
 
@@ -214,6 +215,16 @@ def _match_official(profile: Profile, official: gpd.GeoDataFrame, where: str) ->
     return out
 
 
+def _check_official_fit(profile: Profile, district: gpd.GeoDataFrame, towns: gpd.GeoDataFrame, where: str) -> None:
+    """A user 镇街 file must be in the right datum and tile the district (tolerances: profile ``plausibility``)."""
+    tol = tolerances(profile)
+    outline = shapely.union_all(district.to_crs(towns.crs).geometry.values)
+    check_datum_shift(towns, outline, analysis_crs=profile.analysis_crs, where=where, min_gain=tol["datum_shift_min_gain"])
+    official_km2 = {t.name_zh: t.area_km2 for t in profile.townships}
+    fit = check_township_tiling(towns, outline, official_km2, analysis_crs=profile.analysis_crs, where=where, tol=tol)
+    towns.attrs["tiling"] = fit.summary()
+
+
 def build_townships(
     profile: Profile, district: gpd.GeoDataFrame, official: gpd.GeoDataFrame | None = None
 ) -> gpd.GeoDataFrame:
@@ -258,6 +269,7 @@ def build_townships(
         require_crs(official, where)
         geoms = _match_official(profile, official, where)
         gdf = gpd.GeoDataFrame(records, geometry=geoms, crs=official.crs)
+        _check_official_fit(profile, district, gdf, where)
         source = str(named or "user file")
         gdf["source"] = source
         gdf["precision"] = "surveyed"
@@ -269,7 +281,9 @@ def build_townships(
         gdf["label_offset_m"] = np.nan
         gdf["note"] = "official 镇街 boundary supplied by the user"
         gdf["area_km2"] = (to_analysis(gdf, profile.analysis_crs).area / 1e6).round(3).values
-        return finish_layer(gdf, layer="townships")
+        out = finish_layer(gdf, layer="townships")
+        out.attrs["tiling"] = gdf.attrs.get("tiling", "")
+        return out
 
     labels = _label_points(profile)
     pts = gpd.GeoDataFrame(

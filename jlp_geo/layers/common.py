@@ -9,6 +9,8 @@ geometry (None) rather than an invented one.
 
 from __future__ import annotations
 
+import functools
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -221,3 +223,74 @@ def user_layer(user: gpd.GeoDataFrame, layer: str, default_precision: str = "ind
             )
         gdf["uncertainty_m"] = num
     return finish_layer(gdf, layer=layer)
+
+
+# --------------------------------------------------------------------------- source tiers
+
+#: The four source tiers, best first: the plan itself, a government site, a news outlet, anything else.
+SOURCE_TIERS: tuple[str, ...] = ("official document", "government site", "news", "other")
+SOURCE_TIER_ZH: dict[str, str] = {"official document": "官方文件", "government site": "政府网站", "news": "新闻", "other": "其他"}
+_URL_RE = re.compile(r"https?://[^\s|;,)）]+")
+_OFFICIAL_RE = re.compile(r"seed document|waste plan|规划纲要|建筑垃圾规划|十五五|人民政府公报")
+_OSM_RE = re.compile(r"\bOSM\b|OpenStreetMap|OMap-GeoDB|GitHub|pages-corpus")
+
+
+@functools.lru_cache(maxsize=4)
+def _tier_table(path: str, stamp: int) -> tuple[tuple[str, str, str], ...]:
+    """``layers/source_tiers.csv`` rows (cached per file and modification time)."""
+    table = read_plan_table("source_tiers.csv", ("domain", "tier", "kind"))
+    return tuple((d.strip().lower(), t.strip(), k.strip()) for d, t, k in zip(table["domain"], table["tier"], table["kind"]))
+
+
+def url_source_tier(url: str) -> tuple[str, str]:
+    """``(tier, kind)`` of a URL from ``layers/source_tiers.csv`` (longest matching domain suffix).
+
+    A domain the table does not list is ``("other", "unclassified")``.
+    """
+    host = re.sub(r"^https?://", "", url.strip()).split("/")[0].lower()
+    path = Path(get_settings().layers_dir) / "source_tiers.csv"
+    stamp = path.stat().st_mtime_ns if path.is_file() else 0
+    best: tuple[int, str, str] | None = None
+    for dom, tier, kind in _tier_table(str(path), stamp):
+        if (host == dom or host.endswith("." + dom)) and (best is None or len(dom) > best[0]):
+            best = (len(dom), tier.strip(), kind.strip())
+    return (best[1], best[2]) if best else ("other", "unclassified")
+
+
+def source_tiers_of(text: str) -> list[str]:
+    """The tier of every source named in *text* (URLs, the plan, OSM), in order of appearance."""
+    text = str(text or "")
+    tiers = ["official document"] if _OFFICIAL_RE.search(text) else []
+    tiers += [url_source_tier(u)[0] for u in _URL_RE.findall(text)]
+    if _OSM_RE.search(text):
+        tiers.append("other")
+    return tiers
+
+
+def source_tier_of(text: str) -> str:
+    """The best tier (:data:`SOURCE_TIERS` order) among the sources of *text*; ``""`` if it names none."""
+    tiers = source_tiers_of(text)
+    return min(tiers, key=SOURCE_TIERS.index) if tiers else ""
+
+
+def mark_source_tiers(text: str) -> str:
+    """*text* with each URL followed by its tier, e.g. ``… 〔other: mirror〕`` — what a planner is shown."""
+
+    def tag(m: re.Match[str]) -> str:
+        tier, kind = url_source_tier(m.group(0))
+        return f"{m.group(0)} 〔{SOURCE_TIER_ZH[tier]} {tier}: {kind}〕"
+
+    return _URL_RE.sub(tag, str(text or ""))
+
+
+def source_tier_notes(text: str) -> str:
+    """Each URL's host and tier, e.g. ``itagapp.com: 其他 other (mirror); cqjlp.gov.cn: 政府网站 government site …``.
+
+    Shown beside a source so that no mirror or content-farm page passes for an official one.
+    """
+    out = []
+    for url in dict.fromkeys(_URL_RE.findall(str(text or ""))):
+        tier, kind = url_source_tier(url)
+        host = re.sub(r"^https?://", "", url).split("/")[0]
+        out.append(f"{host}: {SOURCE_TIER_ZH[tier]} {tier} ({kind})")
+    return "; ".join(dict.fromkeys(out))

@@ -26,7 +26,15 @@ import numpy as np
 from shapely.geometry import Point
 
 from ..config import Profile
-from .common import gazetteer_citation, plan_number, plan_clause_text, read_plan_table, user_layer, finish_layer
+from .common import (
+    finish_layer,
+    gazetteer_citation,
+    plan_clause_text,
+    plan_number,
+    read_plan_table,
+    source_tier_notes,
+    user_layer,
+)
 
 __all__ = ["COLUMNS_ZH", "PLAN_KINDS", "build_parks"]
 
@@ -50,6 +58,8 @@ COLUMNS_ZH: dict[str, str] = {
     "location_status": "定位情况",
     "location_evidence": "定位依据",
     "location_source": "定位资料来源",
+    "location_source_tier": "定位资料最高来源类别",
+    "location_source_tiers": "定位资料各来源类别",
     "coord_method": "坐标取得方式",
     "source_crs": "坐标来源坐标系",
     "area_stated": "资料所载面积",
@@ -145,6 +155,8 @@ def build_parks(profile: Profile, user: gpd.GeoDataFrame | None = None) -> gpd.G
                 "location_status": status,
                 "location_evidence": g["evidence"] if g is not None else "",
                 "location_source": f"{gaz_cite}: {g['source']}" if g is not None else gaz_cite,
+                "location_source_tier": g.get("source_tier", "") if g is not None else "",
+                "location_source_tiers": source_tier_notes(g["source"]) if g is not None else "",
                 "coord_method": g.get("coord_method", "") if g is not None else "",
                 "source_crs": g.get("source_crs", "") if g is not None else "",
                 "area_stated": g.get("area_stated", "") if g is not None else "",

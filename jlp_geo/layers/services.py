@@ -29,6 +29,7 @@ from ..sources.osm import OsmData
 from .categories import Category, load_categories
 
 __all__ = [
+    "SERVICE_COLUMNS",
     "services_from_osm",
     "service_access_points",
     "service_summary",
@@ -122,7 +123,8 @@ def _polygonal(geom: BaseGeometry) -> BaseGeometry | None:
 # services
 # ---------------------------------------------------------------------------
 
-_SERVICE_COLUMNS = (
+#: the columns of every services layer, whatever its source
+SERVICE_COLUMNS = (
     "category",
     "category_zh",
     "name",
@@ -277,7 +279,7 @@ def services_from_osm(
     gdf["uncertainty_m"] = np.nan
     if not include_excluded:
         gdf = gdf[gdf["included"]]
-    gdf = gdf[[*_SERVICE_COLUMNS, "geometry"]].reset_index(drop=True)
+    gdf = gdf[[*SERVICE_COLUMNS, "geometry"]].reset_index(drop=True)
     gdf.attrs["licence"] = osm.licence
     return gdf
 

@@ -29,7 +29,7 @@ from shapely.geometry import LineString, Point
 from ..config import Profile
 from ..errors import InputDataError
 from .common import finish_layer
-from .common import gazetteer_citation, plan_number, read_plan_table, user_layer
+from .common import gazetteer_citation, plan_number, read_plan_table, source_tier_notes, user_layer
 
 __all__ = [
     "COLUMNS_ZH",
@@ -67,6 +67,8 @@ COLUMNS_ZH: dict[str, str] = {
     "waypoints": "示意途经点",
     "n_waypoints": "途经点数",
     "location_source": "途经点坐标来源",
+    "source_tier": "资料最高来源类别",
+    "source_tiers": "各来源类别",
     "line_note": "图形说明",
     "chord_km_total": "站间直线距离合计（公里）",
     "chord_km_in_jiulongpo": "区内站间直线距离（公里）",
@@ -84,7 +86,7 @@ COLUMNS_ZH: dict[str, str] = {
 }
 
 _PROJECT_COLS = ("id", "name_zh", "name_en", "mode", "status", "status_date", "length_km", "jiulongpo_relevance",
-                 "plan_item", "evidence", "source")
+                 "plan_item", "evidence", "source", "source_tier")
 _WAYPOINT_COLS = ("project_id", "seq", "place_name", "lon_wgs84", "lat_wgs84", "uncertainty_m", "source")
 _LINK_COLS = ("project_id", "plan_item", "role", "name_in_plan", "status_class", "plan_refs", "line_note")
 
@@ -210,6 +212,8 @@ def build_transport_projects(profile: Profile, user: gpd.GeoDataFrame | None = N
                 "jiulongpo_relevance": p.jiulongpo_relevance,
                 "evidence": p.evidence,
                 "evidence_source": p.source,
+                "source_tier": p.source_tier,
+                "source_tiers": source_tier_notes(f"{p.source} {wp_sources}"),
                 "waypoints": names,
                 "n_waypoints": n,
                 "location_source": wp_sources,
@@ -241,6 +245,8 @@ def build_transport_projects(profile: Profile, user: gpd.GeoDataFrame | None = N
                 "jiulongpo_relevance": "district-wide programme",
                 "evidence": "",
                 "evidence_source": "",
+                "source_tier": "official document",
+                "source_tiers": "",
                 "waypoints": "",
                 "n_waypoints": 0,
                 "location_source": "",
@@ -304,6 +310,8 @@ def build_urban_rail_existing(profile: Profile) -> gpd.GeoDataFrame:
                 "waypoints": names,
                 "n_waypoints": n,
                 "location_source": wp_sources,
+                "source_tier": p["source_tier"],
+                "source_tiers": source_tier_notes(f"{p['source']} {wp_sources}"),
                 "evidence": p["evidence"],
                 "line_note": "station points in order; straight segments between stations are NOT the track",
             }

@@ -33,7 +33,7 @@ from shapely.geometry import Point
 from ..config import Profile
 from ..errors import InputDataError
 from .common import finish_layer
-from .common import gazetteer_citation, plan_number, read_plan_table, user_layer
+from .common import gazetteer_citation, plan_number, read_plan_table, source_tier_notes, user_layer
 
 __all__ = ["COLUMNS_ZH", "build_waste_facilities", "waste_figures_table", "waste_forecast_table", "waste_targets_table"]
 
@@ -68,6 +68,8 @@ COLUMNS_ZH: dict[str, str] = {
     "location_status": "定位情况",
     "location_evidence": "定位依据",
     "location_source": "定位资料来源",
+    "location_source_tier": "定位资料最高来源类别",
+    "location_source_tiers": "定位资料各来源类别",
     "coord_method": "坐标取得方式",
     # figures table
     "quantity": "指标",
@@ -295,6 +297,8 @@ def build_waste_facilities(profile: Profile, user: gpd.GeoDataFrame | None = Non
                 "location_source": (
                     f"{gaz_cite}: {g['source']}" if g is not None else gaz_cite
                 ),
+                "location_source_tier": g.get("source_tier", "") if g is not None else "",
+                "location_source_tiers": source_tier_notes(g["source"]) if g is not None else "",
                 "coord_method": g["coord_method"] if g is not None else "",
             }
         )

@@ -12,8 +12,12 @@ import pandas as pd
 from .. import __version__
 from ..config import Profile, load_profile
 from ..io import table_from_layer, write_csv, write_geopackage
-from ..layers import admin, parks, transport, waste
+from ..layers import admin, agenda, parks, transport, waste
+from ..layers import planned
+from ..layers.shelters import shelters_from_osm
 from ..layers.common import PRECISION_ZH
+from ..sources.plausibility import check_in_study_area, tolerances
+from ..sources.osm import read_osm
 from ..sources.userfile import read_user_layer
 from ..styles import style_for
 
@@ -67,11 +71,16 @@ def build_plan_layers(
     """
     profile = profile or load_profile()
     notes: list[str] = []
+    district = admin.build_district(profile)  # user files are checked against it (sources.plausibility)
+    outline = district.geometry.union_all()
+    tol = tolerances(profile)
 
     def user(spec: str | Path | None, what: str, required: tuple[str, ...]) -> gpd.GeoDataFrame | None:
         if spec is None:
             return None
         gdf = read_user_layer(spec, what=what, required=required, input_crs=input_crs)
+        check_in_study_area(gdf, outline, what=f"{what} {spec}", analysis_crs=profile.analysis_crs,
+                            tolerance_km=tol["user_layer_tolerance_km"], area_name=profile.name_zh)
         notes.extend(gdf.attrs.get("repair_notes", []))
         notes.append(f"{what}: layer replaced by the user file {gdf.attrs.get('source_file')}")
         return gdf
@@ -82,8 +91,9 @@ def build_plan_layers(
     user_waste = user(waste_file, "--waste-facilities", ("name_zh",))
     user_transport = user(transport_file, "--transport", ("name_zh",))
 
-    district = admin.build_district(profile)
     towns = admin.build_townships(profile, district, official=official_towns)
+    if towns.attrs.get("tiling"):
+        notes.append(f"--townships: {towns.attrs['tiling']}")
     clusters = admin.build_clusters(profile, towns)
     layers: dict[str, gpd.GeoDataFrame] = {
         "district": district,
@@ -93,7 +103,9 @@ def build_plan_layers(
         "waste_facilities": waste.build_waste_facilities(profile, user=user_waste),
         "transport_projects": transport.build_transport_projects(profile, user=user_transport),
         "urban_rail_existing": transport.build_urban_rail_existing(profile),
+        "planned_facilities": planned.build_planned_facilities(),  # 专栏21–23 etc. (issue 10)
     }
+    layers.update(agenda.build_agenda_layers(profile))  # the plan's spatial agenda (issue 15)
     d = district.iloc[0]
     notes.append(
         f"区界 District polygon (cnmaps): {d['area_km2_ellipsoid']:.2f} km² on the ellipsoid "
@@ -132,7 +144,14 @@ def build_plan_layers(
         "transport_projects": getattr(transport, "COLUMNS_ZH", {}),
         "urban_rail_existing": getattr(transport, "COLUMNS_ZH", {}),
         "transport_items": getattr(transport, "COLUMNS_ZH", {}),
+        **{name: agenda.COLUMNS_ZH for name in agenda.AGENDA_LAYERS},
+        "planned_facilities": planned.COLUMNS_ZH,
     }
+    notes.append(
+        "规划空间议程 The plan's spatial agenda (城市更新、绿地系统、生态格局、九龙新城、水利能源、应急避难): "
+        + "; ".join(f"{n} {int(layers[n]['located'].sum())}/{len(layers[n])} located" for n in agenda.AGENDA_LAYERS)
+        + " — items the gazetteer cannot place are listed without geometry."
+    )
     return PlanLayers(layers=layers, tables=tables, headers=headers, notes=notes)
 
 
@@ -210,3 +229,30 @@ def layer_counts(plan: PlanLayers) -> dict[str, dict[str, int]]:
         n: {"features": len(g), "located": int((g.geometry.notna() & ~g.geometry.is_empty).sum())}
         for n, g in plan.layers.items()
     }
+
+
+def add_osm_shelters(plan: PlanLayers, osm: object, profile: Profile) -> int:
+    """Append the OSM emergency shelters (``layers/shelter_tags.csv``) to ``emergency_shelters``.
+
+    Parameters
+    ----------
+    plan
+        The plan layers (changed in place).
+    osm
+        :class:`~jlp_geo.sources.osm.OsmData` or a path to an OSM file (read clipped to the district).
+    profile
+        Study-area profile (analysis CRS for the polygon areas).
+
+    Returns
+    -------
+    int
+        Number of OSM features added.
+    """
+    if not hasattr(osm, "nodes"):
+        osm = read_osm(osm, polygon=plan.layers["district"].geometry.union_all())
+    found = shelters_from_osm(osm, profile.analysis_crs)
+    if len(found):
+        plan.layers["emergency_shelters"] = agenda.build_agenda_layer(profile, "emergency_shelters", extra=found)
+    plan.notes.append(f"应急避难场所 Emergency shelters in OSM ({osm.provenance}): {len(found)} features "
+                      f"({int(found['area_m2'].notna().sum()) if len(found) else 0} mapped as areas).")
+    return len(found)

@@ -12,6 +12,7 @@ from ..analysis.accessibility import analyse_coverage
 from ..analysis.indicators import analyse_indicators
 from ..config import Profile, load_profile
 from ..crs import metric_crs_for, to_analysis, to_storage
+from ..io.staging import check_output_folder
 from ..layers import admin
 from ..reports.indicators import write_report
 from ..sources.osm import clip_osm, read_osm
@@ -65,6 +66,7 @@ def run_report(
     tuple
         ``(indicator table, list of written files)``.
     """
+    check_output_folder(out_dir)  # an unusable --out stops the run before any work
     if not isinstance(profile, Profile):
         profile = load_profile(profile)
     if coverage is None and osm is not None:

@@ -11,6 +11,7 @@ from .. import __version__
 from ..analysis.waste import COLUMNS_ZH, GPKG_NAME, MAP_NAME, REPORT_NAME, WasteResult, analyse_waste
 from ..config import Profile
 from ..io import staged_outputs, write_csv, write_geopackage
+from ..io.staging import check_output_folder
 from ..reports.waste import write_waste_report
 
 
@@ -72,10 +73,11 @@ def run_waste(
     tuple
         ``(WasteResult, list of written files)``.
     """
+    check_output_folder(out_dir)  # an unusable --out stops the run before any work
     result = analyse_waste(
         profile, osm=osm, townships=townships, generation_file=generation_file, sites_file=sites_file,
         population=population, **kwargs,
     )
-    with staged_outputs(out_dir) as (staging, files):
+    with staged_outputs(out_dir, job="waste") as (staging, files):
         files.extend(write_waste_outputs(result, staging, tianditu_token=tianditu_token))
     return result, files

@@ -17,6 +17,7 @@ scales the SVG to the page width.
 from __future__ import annotations
 
 import math
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -44,7 +45,7 @@ BAND_COLOURS = ("#1a9850", "#91cf60", "#d9ef8b", "#fee08b", "#fc8d59", "#b2182b"
 
 
 def svg_text(x: float, y: float, text: object, *, size: float = 11, anchor: str = "start", fill: str = "#222",
-             weight: str = "normal", transform: str = "") -> str:
+             weight: str = "normal", transform: str = "", halo: bool = False) -> str:
     """One SVG ``<text>`` element; *text* and *fill* are escaped.
 
     Parameters
@@ -57,6 +58,8 @@ def svg_text(x: float, y: float, text: object, *, size: float = 11, anchor: str 
         Font size, ``text-anchor``, colour and weight.
     transform
         Optional SVG ``transform`` (e.g. a rotation).
+    halo
+        Draw a white outline under the letters, so a line passing behind the text does not hide it.
 
     Returns
     -------
@@ -64,8 +67,15 @@ def svg_text(x: float, y: float, text: object, *, size: float = 11, anchor: str 
         SVG markup.
     """
     extra = f' transform="{escape_text(transform)}"' if transform else ""
+    if halo:
+        extra += ' stroke="#ffffff" stroke-width="3" stroke-linejoin="round" paint-order="stroke"'
     return (f'<text x="{x:.1f}" y="{y:.1f}" font-size="{size:g}" text-anchor="{anchor}" fill="{escape_text(fill)}" '
             f'font-weight="{weight}"{extra}>{escape_text(text)}</text>')
+
+
+def _text_width(text: str, size: float) -> float:
+    """Approximate width of *text* at font *size*: CJK characters one em, others about half."""
+    return sum(size if unicodedata.east_asian_width(ch) in "WF" else size * 0.56 for ch in text)
 
 
 def _svg(width: float, height: float, title: str, parts: Sequence[str]) -> Markup:
@@ -360,25 +370,53 @@ def fill_up_chart(
     step = 1 if x_max <= 10 else 2
     for k in range(0, x_max + 1, step):
         parts.append(f'<line x1="{px(start_year + k):.1f}" y1="{top + ph}" x2="{px(start_year + k):.1f}" y2="{top + ph + 4}" stroke="#555"/>')
-        parts.append(svg_text(px(start_year + k), top + ph + 17, start_year + k, size=11, anchor="middle"))
+        parts.append(svg_text(px(start_year + k), top + ph + 22, start_year + k, size=11, anchor="middle"))  # clear of the y axis's 0
     for v in range(0, int(y_max) + 1, y_step):
         parts.append(f'<line x1="{left - 4}" y1="{py(v):.1f}" x2="{left + pw}" y2="{py(v):.1f}" stroke="#e0e0e0"/>')
         parts.append(svg_text(left - 6, py(v) + 4, v, size=11, anchor="end"))
     parts.append(svg_text(left + pw / 2, height - 8, x_label, size=12, anchor="middle"))
     parts.append(svg_text(14, top + ph / 2, y_label, size=12, anchor="middle", transform=f"rotate(-90 14 {top + ph / 2:g})"))
+    # one year label per fill line, on the side a rising line leaves free: below-right, or above-left at the edge
+    marks: list[tuple[float, float, str]] = []  # marker positions and colours
+    year_labels: list[tuple[float, float, str, str, str]] = []  # x, y, text, anchor, colour
+    busy: list[tuple[float, float]] = []  # x spans along the capacity lines taken by markers and year labels
+    for annual, _, colour in rates:
+        ends = sorted(fill_up_series(float(annual), total, start_year) for total in caps)
+        marks += [(px(pts[-1][0]), py(pts[-1][1]), colour) for pts, _ in ends]
+        if not ends:
+            continue
+        text = " / ".join(f"{years:.2f}" for _, years in ends) + " 年"
+        (x_lo, y_lo), (x_hi, y_hi) = ends[0][0][-1], ends[-1][0][-1]
+        w = _text_width(text, 11)
+        slope = (annual * ph / y_max) / (pw / x_max)  # px up per px right
+        busy.append((px(x_lo) - 22 / slope, px(x_hi) + 22 / slope))  # where the line runs through the labels' band
+        if px(x_lo) + 8 + w < left + pw:
+            year_labels.append((px(x_lo) + 8, py(y_lo) + 16, text, "start", colour))
+            busy.append((px(x_lo) - 6, px(x_hi) + 12 + w))
+        else:
+            year_labels.append((px(x_hi) - 8, py(y_hi) - 8, text, "end", colour))
+            busy.append((px(x_hi) - 12 - w, px(x_hi) + 6))
+    # capacity labels: in the widest stretch of their dashed line clear of fill-line crossings and year labels
+    free, x0 = [], float(left)
+    for a, b in sorted(busy):
+        if a > x0:
+            free.append((x0, a))
+        x0 = max(x0, b)
+    free.append((x0, float(left + pw)))
+    lo, hi = max(free, key=lambda e: e[1] - e[0])
+    order = sorted(range(len(capacities)), key=lambda k: capacities[k][0])
     for k, (total, label, colour) in enumerate(capacities):
         parts.append(f'<line x1="{left}" y1="{py(total):.1f}" x2="{left + pw}" y2="{py(total):.1f}" stroke="{escape_text(colour)}" '
                      'stroke-dasharray="6 4" stroke-width="1.5"/>')
-        parts.append(svg_text(left + pw * 0.5, py(total) + (13 if k == 0 else -5), label, size=11, anchor="middle", fill=colour))
-    for j, (annual, legend, colour) in enumerate(rates):
+        below = order.index(k) == 0 and len(capacities) > 1  # the lowest line's label below it, the others above
+        parts.append(svg_text((lo + hi) / 2, py(total) + (13 if below else -5), label, size=11, anchor="middle", fill=colour, halo=True))
+    for annual, _, colour in rates:
         xe = min(start_year + y_max / annual, start_year + x_max)
         parts.append(f'<line x1="{px(start_year):.1f}" y1="{py(0):.1f}" x2="{px(xe):.1f}" y2="{py(annual * (xe - start_year)):.1f}" '
                      f'stroke="{escape_text(colour)}" stroke-width="2.2"/>')
-        for k, total in enumerate(caps):
-            pts, years = fill_up_series(float(annual), total, start_year)
-            x, yv = pts[-1]
-            parts.append(f'<circle cx="{px(x):.1f}" cy="{py(yv):.1f}" r="4" fill="{escape_text(colour)}"/>')
-            parts.append(svg_text(px(x) + 6, py(yv) + (14 if k == 0 else -6), f"{years:.2f} 年", size=11, fill=colour))
+    parts += [f'<circle cx="{x:.1f}" cy="{y:.1f}" r="4" fill="{escape_text(c)}"/>' for x, y, c in marks]
+    parts += [svg_text(x, y, text, size=11, anchor=anchor, fill=c, halo=True) for x, y, text, anchor, c in year_labels]
+    for j, (annual, legend, colour) in enumerate(rates):
         legend_y = top + ph - 14 - 16 * (len(rates) - 1 - j)
         lx = left + pw * 0.32
         parts.append(f'<line x1="{lx:.1f}" y1="{legend_y - 4}" x2="{lx + 24:.1f}" y2="{legend_y - 4}" stroke="{escape_text(colour)}" '

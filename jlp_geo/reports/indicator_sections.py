@@ -371,6 +371,38 @@ def rail_section(result: IndicatorResult, number: int) -> Section:
     return s
 
 
+def _balance_table(balance: pd.DataFrame) -> Table:
+    """The 产消平衡 checks as a reader's table: item, value with unit, plan value, arithmetic, clauses, check.
+
+    The analysis's own columns (codes, English names, sources) stay in ``indicators.xlsx``; a balance of
+    another shape (no ``item_zh`` / ``value``) is shown column by column.
+    """
+    if not {"item_zh", "value"} <= set(balance.columns):
+        cols = list(balance.columns)
+        body = [[format_number(v, 2) if is_number(v) else v for v in row] for row in balance.itertuples(index=False)]
+        numeric = [j for j, c in enumerate(cols) if pd.api.types.is_numeric_dtype(balance[c])]
+        return Table([(HEADERS_ZH.get(str(c), str(c)), "") for c in cols], body, [100.0 / len(cols)] * len(cols), numeric)
+
+    def text(row: Any, col: str) -> str:
+        v = getattr(row, col, None)
+        return "" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v)
+
+    body = []
+    for r in balance.itertuples(index=False):
+        flag = bool(getattr(r, "flag", False)) and str(getattr(r, "flag", "")).lower() not in ("false", "0", "")
+        body.append([
+            Cell(text(r, "item_zh"), en=text(r, "item_en") or None),
+            f"{format_number(r.value, 2)} {text(r, 'unit')}".strip() if is_number(r.value) else format_value(r.value),
+            format_number(r.plan_value, 2) if is_number(getattr(r, "plan_value", None)) else NO_VALUE,
+            text(r, "formula"),
+            text(r, "clauses"),
+            Cell(text(r, "status"), css="no" if flag else None),
+            text(r, "note"),
+        ])
+    return Table([("核算项", "item"), ("计算值", "value"), ("规划值", "plan"), ("算式", "formula"), ("条款", "clauses"),
+                  ("核对", "check"), ("说明", "note")], body, [17, 10, 7, 12, 11, 11, 32], [1, 2])
+
+
 def waste_section(result: IndicatorResult, number: int) -> Section | None:
     """建筑垃圾: the three waste indicators, their targets, the balance and landfill life (``waste`` macro).
 
@@ -401,11 +433,7 @@ def waste_section(result: IndicatorResult, number: int) -> Section | None:
     balance = result.extra.get("waste_balance")
     s["balance"] = None
     if balance is not None and len(balance):
-        cols = list(balance.columns)
-        headers = [(HEADERS_ZH.get(str(c), str(c)), "") for c in cols]
-        b = [[format_number(v, 2) if is_number(v) else v for v in row] for row in balance.itertuples(index=False)]
-        numeric = [j for j, c in enumerate(cols) if pd.api.types.is_numeric_dtype(balance[c])]
-        s["balance"] = Table(headers, b, [100.0 / len(cols)] * len(cols), numeric)
+        s["balance"] = _balance_table(balance)
     life = result.extra.get("waste_landfill_life")
     s["life"] = None
     if life is not None and len(life):

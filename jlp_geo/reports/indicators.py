@@ -178,6 +178,8 @@ def _sheets(result: IndicatorResult) -> dict[str, pd.DataFrame]:
                 "waste_landfill_life"):
         df = result.extra.get(key)
         if df is not None and len(df):
+            if key == "waste_balance" and "unit" in df.columns:  # a unit of measure here, not a 统计单元
+                df = df.rename(columns={"unit": "value_unit"})
             sheets[key] = _rounded(df)
     notes = ([("数据缺口 gap", g) for g in result.gaps] + [("说明 note", n) for n in result.notes]
              + [(k, v) for k, v in result.provenance.items()])
@@ -205,13 +207,13 @@ def write_report(result: IndicatorResult, out_dir: str | Path) -> list[Path]:
     """
     html = render_report(result)
     sheets = _sheets(result)
-    with staged_outputs(out_dir) as (staging, final):
+    with staged_outputs(out_dir, job="report") as (staging, final):
         report = staging / REPORT_NAME
         with atomic_path(report) as tmp:
             tmp.write_text(html, encoding="utf-8")
         final += [
             report,
             write_csv(sheets["indicators"], staging / "tables" / TABLE_CSV, HEADERS_ZH),
-            write_excel(sheets, staging / "tables" / TABLE_XLSX, HEADERS_ZH),
+            write_excel(sheets, staging / "tables" / TABLE_XLSX, {**HEADERS_ZH, "indicator_en": "指标英文名 indicator (English)"}),
         ]
     return final

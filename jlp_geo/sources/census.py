@@ -7,6 +7,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..errors import InputDataError, MissingInputError
+from ..notices import warn
 
 __all__ = ["read_census"]
 
@@ -18,7 +19,13 @@ def read_census(path: str | Path) -> tuple[dict[str, float], str]:
         raise MissingInputError("census file not found", where=f"--census {path}", fix="check the path")
     try:
         df = pd.read_csv(path, encoding="utf-8-sig")
-    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+    except UnicodeDecodeError:
+        try:  # Excel on Chinese Windows saves CSV as GBK
+            df = pd.read_csv(path, encoding="gbk")
+        except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
+            raise InputDataError(f"cannot read the census CSV: {exc}", where=f"--census {path}", fix="save it as UTF-8 CSV") from exc
+        warn(f"--census {path.name}: 文件不是 UTF-8，按 GBK 读取 — the CSV is not UTF-8: read as GBK (Excel on Chinese Windows)")
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise InputDataError(f"cannot read the census CSV: {exc}", where=f"--census {path}", fix="save it as UTF-8 CSV") from exc
     missing = [c for c in ("name_zh", "population") if c not in df.columns]
     if missing:

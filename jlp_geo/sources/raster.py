@@ -17,9 +17,16 @@ on the real formats without internet.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import MissingInputError
+import geopandas as gpd
+import numpy as np
+import shapely
+import shapely.geometry
+from shapely.geometry.base import BaseGeometry
+
+from ..errors import InputDataError, MissingInputError
 from ..io import atomic_path
 
 COPERNICUS_BASE = "https://copernicus-dem-30m.s3.amazonaws.com"
@@ -95,3 +102,123 @@ def fetch_dem(bounds: tuple[float, float, float, float], out_path: str | Path, b
 def fetch_population(bounds: tuple[float, float, float, float], out_path: str | Path, url: str = WORLDPOP_CHN_2020) -> Path:
     """Read the WorldPop window covering lon/lat *bounds* into a local GeoTIFF."""
     return read_window([url], bounds, out_path, "WorldPop population")
+
+
+# --------------------------------------------------------------------------- local rasters: checked before use
+
+
+@dataclass(frozen=True)
+class RasterCheck:
+    """What a local raster holds over the study area (see :func:`check_raster`).
+
+    Attributes
+    ----------
+    path
+        The file.
+    kind
+        ``"population"`` or ``"dem"``.
+    footprint
+        Polygon (EPSG:4326) of the raster's cells with data, or None when it has none.
+    valid_cells
+        Cells with data (not nodata / NaN) in the whole raster.
+    min_value, max_value
+        Range of the valid cells (NaN without any).
+    """
+
+    path: Path
+    kind: str
+    footprint: BaseGeometry | None
+    valid_cells: int
+    min_value: float
+    max_value: float
+
+
+def _overlaps(window: object, src: object) -> bool:
+    """Whether a (possibly out-of-range) window overlaps the raster at all."""
+    return (window.col_off < src.width and window.row_off < src.height
+            and window.col_off + window.width > 0 and window.row_off + window.height > 0)
+
+
+RASTER_WHAT = {"population": ("population raster", "--population"), "dem": ("DEM", "--dem")}
+
+
+def check_raster(
+    path: str | Path,
+    kind: str,
+    *,
+    bounds: tuple[float, float, float, float] | None = None,
+    max_cells: int = 512,
+) -> RasterCheck:
+    """Open a local GeoTIFF and check it can serve as *kind*; return its data footprint.
+
+    Parameters
+    ----------
+    path
+        A GeoTIFF (any raster GDAL reads).
+    kind
+        ``"population"`` (people per cell: negative values are an error) or ``"dem"`` (metres).
+    bounds
+        Lon/lat box of the study area: only this window is read (a national raster is never read whole).
+    max_cells
+        The footprint is traced on a grid of at most *max_cells* × *max_cells* (an outline, not a cell count).
+
+    Raises
+    ------
+    MissingInputError
+        The file does not exist.
+    InputDataError
+        The file is not a readable raster, has no CRS, or (population) holds negative values.
+    """
+    import rasterio
+    import rasterio.features
+    from rasterio.enums import Resampling
+    from rasterio.warp import transform_bounds
+    from rasterio.windows import Window, from_bounds
+
+    from ..crs import to_storage
+
+    what, option = RASTER_WHAT[kind]
+    path = Path(path)
+    where = f"{option} {path}"
+    if not path.is_file():
+        raise MissingInputError(f"{what} not found", where=where, fix=f"check the path given to {option}")
+    try:
+        with rasterio.open(path) as src:
+            if src.crs is None:
+                raise InputDataError(f"the {what} has no coordinate reference system", where=where,
+                                     fix="use the GeoTIFF as published (WorldPop/GHSL/Copernicus carry their CRS)")
+            window = Window(0, 0, src.width, src.height)
+            if bounds is not None:
+                box = transform_bounds("EPSG:4326", src.crs, *bounds)
+                window = from_bounds(*box, transform=src.transform).round_offsets().round_lengths()
+                window = window.intersection(Window(0, 0, src.width, src.height)) if _overlaps(window, src) else None
+            if window is None:
+                data = coarse = np.ma.masked_all((1, 1))
+                transform = src.transform
+            else:
+                data = src.read(1, masked=True, window=window)
+                h, w = data.shape
+                scale = max(1, int(math.ceil(max(w, h) / max_cells)))
+                shape = (max(1, h // scale), max(1, w // scale))
+                coarse = src.read(1, masked=True, window=window, out_shape=shape, resampling=Resampling.nearest)
+                base = src.window_transform(window)
+                transform = base @ base.scale(w / shape[1], h / shape[0])
+            crs = src.crs
+    except rasterio.errors.RasterioIOError as exc:
+        raise InputDataError(f"cannot read the {what}: it is not a raster GDAL can open ({exc})", where=where,
+                             fix=f"give a GeoTIFF to {option} (export it again, or download it again if it was cut short)") from exc
+    values = np.ma.masked_invalid(data.astype("float64"))
+    n_valid = int(values.count())
+    lo = float(values.min()) if n_valid else float("nan")
+    hi = float(values.max()) if n_valid else float("nan")
+    if kind == "population" and n_valid and lo < 0:
+        n_neg = int((values < 0).sum())
+        raise InputDataError(f"the population raster holds {n_neg:,} negative cell(s) (minimum {lo:g}); people per cell cannot be negative",
+                             where=where, fix="check the file's nodata value (WorldPop uses -99999 as nodata) and set it in the GeoTIFF")
+    footprint = None
+    mask = ~np.ma.getmaskarray(np.ma.masked_invalid(coarse.astype("float64")))
+    if n_valid and mask.any():
+        shapes = [shapely.geometry.shape(g) for g, v in rasterio.features.shapes(mask.astype("uint8"), mask=mask, transform=transform) if v == 1]
+        poly = gpd.GeoDataFrame(geometry=[shapely.union_all(shapes)], crs=crs)
+        footprint = to_storage(poly).geometry.iloc[0]
+    return RasterCheck(path, kind, footprint, n_valid, lo, hi)

@@ -14,11 +14,13 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import geopandas as gpd
+import pandas as pd
 import pyogrio
 import shapely
 
 from ..crs import from_chinese_datum, require_crs, to_storage
 from ..errors import CRSError, InputDataError, MissingInputError
+from ..notices import warn
 
 SUPPORTED = {".gpkg": "GeoPackage", ".geojson": "GeoJSON", ".json": "GeoJSON", ".shp": "Shapefile"}
 #: generous lon/lat box around Chongqing; data outside is almost surely in the wrong CRS
@@ -31,6 +33,22 @@ def _split_layer(spec: str | Path) -> tuple[Path, str | None]:
         file_part, layer = text.rsplit(":", 1)
         return Path(file_part), layer or None
     return Path(text), None
+
+
+def _looks_like_gbk(gdf: gpd.GeoDataFrame) -> bool:
+    """Text that GDAL decoded as Latin-1 (no .cpg) but that is GBK-encoded Chinese (e.g. ``Ñî¼ÒÆº`` for 杨家坪)."""
+    for col in gdf.columns:
+        if col == gdf.geometry.name or not (gdf[col].dtype == object or pd.api.types.is_string_dtype(gdf[col])):
+            continue
+        for value in gdf[col].dropna().astype(str).head(50):
+            if any("\u0080" <= ch <= "\u00ff" for ch in value):
+                try:
+                    decoded = value.encode("latin-1").decode("gbk")
+                except (UnicodeEncodeError, UnicodeDecodeError):
+                    continue
+                if any("\u4e00" <= ch <= "\u9fff" for ch in decoded):
+                    return True
+    return False
 
 
 def read_user_layer(
@@ -89,7 +107,12 @@ def read_user_layer(
     except Exception as exc:
         raise InputDataError(f"cannot read the layer: {exc}", where=where, fix="re-export the file from QGIS") from exc
     if len(gdf) == 0:
-        raise InputDataError("the layer has no features", where=where)
+        raise InputDataError("the layer has no features", where=where,
+                             fix="export the layer again with its features (QGIS: Export > Save Features As)")
+    if path.suffix.lower() == ".shp" and not path.with_suffix(".cpg").exists() and _looks_like_gbk(gdf):
+        gdf = gpd.read_file(path, layer=layer, engine="pyogrio", encoding="gbk")
+        warn(f"{where}: 没有 .cpg 文件，属性按 GBK 编码读取 — the Shapefile has no .cpg and its text is not UTF-8/Latin-1: "
+             "read as GBK (Chinese Windows); add a .cpg file containing GBK to make this explicit")
     missing = [c for c in required if c not in gdf.columns]
     if missing:
         raise InputDataError(

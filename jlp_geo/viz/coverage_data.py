@@ -44,6 +44,7 @@ __all__ = [
     "SHARE_COLOURS",
     "analysis_crs_of",
     "coverage_categories",
+    "default_category",
     "hex_data",
     "isochrone_data",
     "service_data",
@@ -185,10 +186,46 @@ def coverage_categories(result: CoverageResult, rule: str) -> list[dict[str, Any
                 "n_services": int(counts.get(c.id, 0)),
             }
         )
+    sparse = _sparse_flags(result)
     for entry in out:
         entry["ok"] = entry["column"] in hexes.columns
         entry["whole"] = float(whole[entry["column"]]) if entry["column"] in whole.index else float("nan")
+        flags = [sparse[m] for m in entry["members"] if m in sparse]
+        entry["sparse"] = "；".join(flags) if entry["id"] != BASIC_ALL else (
+            "含数据疑似缺失的类别 includes categories with likely data gaps" if flags else "")
     return out
+
+
+def _sparse_flags(result: CoverageResult) -> dict[str, str]:
+    """Whole-area completeness flags per category (empty when no completeness table was computed)."""
+    table = getattr(result, "completeness", None)
+    if table is None or len(table) == 0:
+        return {}
+    whole = table[table["unit_level"] == "全域 whole area"]
+    return {c: str(f) for c, f in zip(whole["category"], whole["flag"]) if f}
+
+
+def default_category(cats: list[dict[str, Any]]) -> int:
+    """Index of the category shown at start: one with data, never an all-red view caused by an unmapped category.
+
+    全部基本服务 when every basic category has services and none is flagged sparse;
+    else the first category with services and no sparse flag; else the first with
+    services; else the first selectable one.
+    """
+    ok = [i for i, c in enumerate(cats) if c["ok"]]
+    if not ok:
+        return 0
+    by_id = {c["id"]: c for c in cats}
+    first = cats[0]
+    if first["ok"] and first["id"] == BASIC_ALL and all(
+        by_id[m]["n_services"] > 0 and not by_id[m].get("sparse") for m in first["members"] if m in by_id
+    ):
+        return 0
+    for test in (lambda c: c["n_services"] > 0 and not c.get("sparse"), lambda c: c["n_services"] > 0):
+        hit = next((i for i in ok if cats[i]["id"] != BASIC_ALL and test(cats[i])), None)
+        if hit is not None:
+            return hit
+    return ok[0]
 
 
 # ---------------------------------------------------------------- layers
@@ -268,12 +305,12 @@ def service_data(result: CoverageResult, cats: list[dict[str, Any]], analysis_cr
     svc = result.services
     index = {c["id"]: i for i, c in enumerate(cats)}
     if len(svc) == 0:
-        return {"k": [], "xy": [], "off": [], "nm": []}
+        return {"k": [], "xy": [], "off": [], "nm": [], "src": []}
     keep = np.array(svc["included"], dtype=bool) if "included" in svc.columns else np.ones(len(svc), bool)
     keep &= svc["category"].isin(list(index)).to_numpy() & ~(svc.geometry.isna() | svc.geometry.is_empty).to_numpy()
     svc = svc[keep]
     if len(svc) == 0:
-        return {"k": [], "xy": [], "off": [], "nm": []}
+        return {"k": [], "xy": [], "off": [], "nm": [], "src": []}
     metric = to_analysis(svc[["category", svc.geometry.name]], analysis_crs)
     points = metric.set_geometry(metric.geometry.representative_point())
     shown = to_display(points)
@@ -290,7 +327,15 @@ def service_data(result: CoverageResult, cats: list[dict[str, Any]], analysis_cr
         "xy": [float(v) for v in np.round(np.column_stack([shown.geometry.x, shown.geometry.y]), COORD_DECIMALS).ravel()],
         "off": [int(v) for v in off],
         "nm": [escape_text(v) for v in name],
+        "src": [[escape_text(p) for p in str(v).split(" | ") if p] for v in _sources(svc)],
     }
+
+
+def _sources(svc: pd.DataFrame) -> pd.Series:
+    """Every source of each service (``sources`` of merged services, else ``source``)."""
+    if "sources" in svc.columns:
+        return svc["sources"].fillna(svc.get("source", "")).astype(str)
+    return svc["source"].fillna("").astype(str) if "source" in svc.columns else pd.Series([""] * len(svc), index=svc.index)
 
 
 def isochrone_data(

@@ -43,6 +43,7 @@ from typing import TYPE_CHECKING, Any
 import folium
 
 from ..errors import InputDataError
+from .circles_map import add_circles_layer
 from .controls import GroupedLayers, HtmlBox, notes_html
 from .coverage_data import (
     GAP_COLOUR,
@@ -52,17 +53,20 @@ from .coverage_data import (
     SHARE_COLOURS,
     analysis_crs_of,
     coverage_categories,
+    default_category,
     hex_data,
     isochrone_data,
     service_data,
     unit_data,
 )
 from .coverage_runtime import COVERAGE_CSS, CoverageRuntime, legend_html
+from .coverage_scenario import scenario_data
 from .escape import escape_text
 from .page import COORDINATES_NOTE, add_basemaps, add_map_tools, basemap_note, fit_map, has_tianditu, new_map, write_page
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..analysis.accessibility import CoverageResult
+    from ..analysis.circles import CirclesResult
 
 __all__ = ["DEFAULT_TITLE", "RULE_TEXT", "coverage_map", "write_coverage_map"]
 
@@ -114,6 +118,7 @@ def coverage_map(
     rule: str = "time",
     simplify_m: float = 10.0,
     min_hole_m2: float = 1000.0,
+    circles: CirclesResult | None = None,
 ) -> folium.Map:
     """Build the coverage map as a :class:`folium.Map`.
 
@@ -137,11 +142,12 @@ def coverage_map(
         )
     crs = analysis_crs_of(result)
     cats = coverage_categories(result, rule)
-    default = 0 if cats[0]["ok"] else next((i for i, c in enumerate(cats) if c["ok"]), 0)
+    default = default_category(cats)  # a category with data, not an all-red view of an unmapped category
     unweighted = getattr(result.population, "method", "") == "unweighted"
     basis_short = "路网节点数 nodes" if unweighted else "人口 population"
 
     hexes, bounds = hex_data(result, cats)
+    after = scenario_data(result, cats, hexes, rule)  # --scenario plan: the before/after toggle
     town, town_rough = unit_data(result.by_township, cats, rule, basis_short, crs, simplify_m)
     cluster, cluster_rough = unit_data(result.by_cluster, cats, rule, basis_short, crs, simplify_m)
 
@@ -165,6 +171,7 @@ def coverage_map(
                 "ok": bool(c["ok"]),
                 "whole": None if not math.isfinite(c["whole"]) else round(c["whole"], 4),
                 "n": c["n_services"],
+                "sparse": escape_text(c.get("sparse", "")),
             }
             for c in cats
         ],
@@ -181,7 +188,8 @@ def coverage_map(
         "town": town,
         "cluster": cluster,
         "townDash": "6 4" if (town_rough or cluster_rough) else None,
-        "legendHtml": legend_html(cats, default, result.population.label, rule),
+        "legendHtml": legend_html(cats, default, result.population.label, rule, after["label"] if after else None),
+        "after": after,
     }
     CoverageRuntime(data, fg_hex, fg_svc, fg_iso, fg_town, fg_cluster).add_to(m)
 
@@ -196,6 +204,9 @@ def coverage_map(
         unit_items.append((f'镇街{suffix} <span class="jlp-en">townships</span>', fg_town))
     if fg_cluster is not None:
         unit_items.append((f'组团{"（示意）" if cluster_rough else ""} <span class="jlp-en">clusters</span>', fg_cluster))
+    if circles is not None and circles.n_units:
+        fg_circles = add_circles_layer(m, circles, show=False)
+        unit_items.append(('15分钟生活圈单元（示意） <span class="jlp-en">life-circle units</span>', fg_circles))
     groups = {"覆盖分析 Coverage": coverage_items}
     if unit_items:
         groups["统计单元 Units"] = unit_items
@@ -220,6 +231,7 @@ def write_coverage_map(
     rule: str = "time",
     simplify_m: float = 10.0,
     min_hole_m2: float = 1000.0,
+    circles: CirclesResult | None = None,
 ) -> Path:
     """Write the 15-minute coverage map of *result* as one self-contained HTML page.
 
@@ -244,6 +256,9 @@ def write_coverage_map(
         Holes smaller than this (m²) are filled in the drawn service areas: the
         25 m street corridors leave many tiny holes that cost size and show
         nothing.  The figures (coverage shares, ``area_km2``) are not affected.
+    circles
+        Life-circle units (:func:`jlp_geo.analysis.circles.analyse_circles`) shown as an extra
+        overlay with their checklist popups; None = no units layer.
 
     Returns
     -------
@@ -258,6 +273,7 @@ def write_coverage_map(
         If the page cannot be written.
     """
     m = coverage_map(
-        result, title=title, tianditu_token=tianditu_token, rule=rule, simplify_m=simplify_m, min_hole_m2=min_hole_m2
+        result, title=title, tianditu_token=tianditu_token, rule=rule, simplify_m=simplify_m, min_hole_m2=min_hole_m2,
+        circles=circles,
     )
     return write_page(m, path)

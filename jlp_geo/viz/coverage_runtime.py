@@ -33,6 +33,8 @@ COVERAGE_CSS = """
 .jlp-popup td.jlp-num{text-align:right;padding-left:6px}
 .jlp-popup th.jlp-col{text-align:right;color:#555}
 path.jlp-gap{stroke-linejoin:round}
+.jlp-coverage .jlp-sparse{color:#b35806;font-weight:bold}
+.jlp-coverage label.jlp-after{font-weight:normal;color:#54278f;margin:3px 0}
 """
 
 
@@ -69,7 +71,9 @@ class CoverageRuntime(MacroElement):
                 return out;
             }
             function polygons(r) { return r.map(function (p) { return p.map(decode); }); }
-            var cats = D.cats, H = D.hex, cur = D.def;
+            var cats = D.cats, H = D.hex, cur = D.def, useAfter = false;
+            function cls(i) { return (useAfter && D.after) ? D.after.cls[i] : H.cls[i]; }
+            function shr(i, k) { return (useAfter && D.after) ? D.after.s[i][k] : H.s[i][k]; }
             var byId = {};
             cats.forEach(function (c, i) { byId[c.id] = i; });
             function pct(v) { return (v === null || v === undefined) ? '—' : (v / 10).toFixed(1) + '%'; }
@@ -85,23 +89,24 @@ class CoverageRuntime(MacroElement):
                 cats.forEach(function (c, k) {
                     if (!c.ok) return;
                     rows += '<tr' + (k === cur ? ' class="jlp-cur"' : '') + '><th>' + c.short + '</th><td class="jlp-num">' +
-                        pct(H.s[i][k]) + '</td></tr>';
+                        pct(shr(i, k)) + '</td></tr>';
                 });
-                return '<div class="jlp-popup"><b>H3 ' + H.id[i] + '</b><br><i>' + D.ruleShort + '</i><table>' + rows + '</table></div>';
+                return '<div class="jlp-popup"><b>H3 ' + H.id[i] + '</b><br><i>' + D.ruleShort +
+                    (useAfter && D.after ? '；规划后 after the plan' : '') + '</i><table>' + rows + '</table></div>';
             }
             var hexes = H.ring.map(function (r, i) {
                 var layer = L.polygon(decode(r), { pane: 'jlpHex', className: 'jlp-hex' });
                 layer.bindPopup(function () { return hexPopup(i); }, { maxWidth: 340, maxHeight: 380 });
                 layer.bindTooltip(function () {
-                    var s = H.s[i][cur];
-                    return cats[cur].short + '：' + (H.cls[i].charAt(cur) === 'n' ? '无人口 no population' : pct(s));
+                    var s = shr(i, cur);
+                    return cats[cur].short + '：' + (cls(i).charAt(cur) === 'n' ? '无人口 no population' : pct(s));
                 }, { sticky: true });
                 layer.addTo(G.hex);
                 return layer;
             });
             function restyleHexes() {
                 hexes.forEach(function (layer, i) {
-                    var code = H.cls[i].charAt(cur);
+                    var code = cls(i).charAt(cur);
                     layer.setStyle(style(code));
                     var el = layer.getElement();
                     if (el) {
@@ -122,12 +127,24 @@ class CoverageRuntime(MacroElement):
                     var html = '<div class="jlp-popup"><b>' + (S.nm[i] || '未命名 unnamed') + '</b><table>' +
                         '<tr><th>类别 category</th><td>' + c.label + '</td></tr>' +
                         (off ? '<tr><th>路网 network</th><td>距步行网络过远，未计入 off network: not used</td></tr>' : '') +
+                        '<tr><th>来源 sources</th><td>' + ((S.src && S.src[i]) || []).join('<br>') + '</td></tr>' +
                         '</table></div>';
                     L.circleMarker([S.xy[2 * i + 1], S.xy[2 * i]], {
                         pane: 'jlpServices', radius: off ? 3.5 : 3, weight: off ? 1.5 : 1,
                         color: off ? '#737373' : '#ffffff', fillColor: off ? '#ffffff' : '#252525', fillOpacity: 0.95,
                         className: off ? 'jlp-svc jlp-svc-off' : 'jlp-svc'
                     }).bindPopup(html, { maxWidth: 320 }).addTo(G.svc);
+                }
+                if (!(useAfter && D.after)) return;
+                var P = D.after.svc;
+                for (var j = 0; j < P.k.length; j++) {
+                    if (!members[P.k[j]]) continue;
+                    L.circleMarker([P.xy[2 * j + 1], P.xy[2 * j]], {
+                        pane: 'jlpServices', radius: 6, weight: 2, color: '#54278f', fillColor: '#bcbddc', fillOpacity: 0.9,
+                        dashArray: '3 2', className: 'jlp-svc jlp-svc-plan'
+                    }).bindPopup('<div class="jlp-popup"><b>' + P.nm[j] + '</b><table><tr><th>类别 category</th><td>' +
+                        cats[P.k[j]].label + '</td></tr><tr><th>来源 sources</th><td>规划 plan (planned_facilities)</td></tr></table></div>',
+                        { maxWidth: 320 }).addTo(G.svc);
                 }
             }
             function drawIsochrone() {
@@ -144,14 +161,25 @@ class CoverageRuntime(MacroElement):
                 box.querySelector('.jlp-cov-title').innerHTML = c.label;
                 box.querySelector('.jlp-cov-threshold').innerHTML = c.threshold;
                 var gaps = 0, pop = 0;
-                H.cls.forEach(function (s) { var k = s.charAt(cur); if (k === 'g') gaps++; if (k !== 'n' && k !== '-') pop++; });
+                H.cls.forEach(function (s0, i) { var k = cls(i).charAt(cur); if (k === 'g') gaps++; if (k !== 'n' && k !== '-') pop++; });
+                var whole = (useAfter && D.after) ? D.after.whole[cur] : c.whole;
                 var stat = box.querySelector('.jlp-cov-stat');
                 stat.setAttribute('data-gaps', String(gaps));
                 stat.innerHTML = c.ok
-                    ? '全域覆盖率 whole area：' + (c.whole === null ? '—' : (c.whole * 100).toFixed(1) + '%') +
+                    ? '全域覆盖率 whole area' + (useAfter && D.after ? '（规划后 after the plan）' : '') + '：' +
+                      (whole === null ? '—' : (whole * 100).toFixed(1) + '%') +
                       '<br>缺口六边形 gap hexes：' + gaps + ' / ' + pop + '<br>设施 services：' + c.n +
-                      (D.iso[c.id] ? '<br>服务范围 service area：' + D.iso[c.id].t : '')
+                      (D.iso[c.id] ? '<br>服务范围 service area：' + D.iso[c.id].t : '') +
+                      (c.sparse ? '<br><span class="jlp-sparse">⚠ ' + c.sparse + '</span>' : '')
                     : '此标准下无覆盖率 no share under this rule';
+                stat.setAttribute('data-sparse', c.sparse ? '1' : '0');
+            }
+            function setAfter(v) {
+                useAfter = !!v && !!D.after;
+                restyleHexes(); drawServices(); updateLegend();
+                var chk = box && box.querySelector('#jlp-after');
+                if (chk) chk.checked = useAfter;
+                return useAfter;
             }
             function setCategory(id) {
                 var i = byId[id];
@@ -170,6 +198,8 @@ class CoverageRuntime(MacroElement):
                     L.DomEvent.disableScrollPropagation(div);
                     var sel = div.querySelector('select');
                     L.DomEvent.on(sel, 'change', function () { setCategory(sel.value); });
+                    var chk = div.querySelector('#jlp-after');
+                    if (chk) L.DomEvent.on(chk, 'change', function () { setAfter(chk.checked); });
                     return div;
                 }
             });
@@ -185,7 +215,8 @@ class CoverageRuntime(MacroElement):
             if (G.town) units(D.town, G.town, { color: '#252525', weight: 2, className: 'jlp-town' });
             if (G.cluster) units(D.cluster, G.cluster, { color: '#6a3d9a', weight: 3.5, opacity: 0.85, className: 'jlp-cluster' });
             return { map: map, hexes: hexes, categories: cats.map(function (c) { return c.id; }), decode: decode,
-                     setCategory: setCategory, current: function () { return cats[cur].id; } };
+                     setCategory: setCategory, current: function () { return cats[cur].id; },
+                     setAfter: setAfter, after: function () { return useAfter; } };
         })({{ this._parent.get_name() }}, {{ this.data_json }}, {
             hex: {{ this.hex.get_name() }}, svc: {{ this.svc.get_name() }}, iso: {{ this.iso.get_name() }},
             town: {{ this.town.get_name() if this.town else 'null' }}, cluster: {{ this.cluster.get_name() if this.cluster else 'null' }}
@@ -217,7 +248,7 @@ def _swatch(fill: str, outline: str, width: float = 1.0, opacity: float = 0.8) -
     )
 
 
-def legend_html(cats: list[dict[str, Any]], default: int, basis: str, rule: str) -> str:
+def legend_html(cats: list[dict[str, Any]], default: int, basis: str, rule: str, after_label: str | None = None) -> str:
     """The legend box: category select, current threshold and statistics, colour classes, basis.
 
     Parameters
@@ -230,6 +261,8 @@ def legend_html(cats: list[dict[str, Any]], default: int, basis: str, rule: str)
         Population basis label (escaped here).
     rule
         ``"time"`` or ``"dist"``.
+    after_label
+        Label of the before/after checkbox of the plan scenario (already escaped); None: no checkbox.
 
     Returns
     -------
@@ -243,7 +276,8 @@ def legend_html(cats: list[dict[str, Any]], default: int, basis: str, rule: str)
             attrs += " selected"
         if not c["ok"]:
             attrs += " disabled"
-        options.append(f"<option{attrs}>{escape_text(c['label'])}</option>")
+        mark = " ⚠" if c.get("sparse") else ""  # likely data gap (completeness table)
+        options.append(f"<option{attrs}>{escape_text(c['label'])}{mark}</option>")
     edges = (0.0,) + SHARE_BREAKS + (1.0,)
     rows = []
     for i, colour in enumerate(SHARE_COLOURS):
@@ -270,7 +304,8 @@ def legend_html(cats: list[dict[str, Any]], default: int, basis: str, rule: str)
         '<div class="jlp-cov-head"><span class="jlp-cov-title"></span><br>'
         f'<span class="jlp-en">{escape_text(rule_short)}：<span class="jlp-cov-threshold"></span></span></div>'
         '<div class="jlp-cov-stat"></div>'
-        '<details open><summary>图例 覆盖率 Legend: share covered</summary>'
+        + (f'<label class="jlp-after"><input type="checkbox" id="jlp-after"> {after_label}</label>' if after_label else "")
+        + '<details open><summary>图例 覆盖率 Legend: share covered</summary>'
         + "".join(rows)
         + "</details>"
         + f'<div class="jlp-cov-basis">口径 basis：{escape_text(basis)}</div>'

@@ -25,7 +25,7 @@ import geopandas as gpd
 import numpy as np
 
 from ..crs import require_crs
-from ..layers.common import PRECISION_ZH
+from ..layers.common import PRECISION_ZH, mark_source_tiers
 from ..styles import LayerStyle, style_for
 from .escape import escape_text, is_missing, popup_html, safe_colour
 from .geometry import COORD_DECIMALS, display_frame, feature_collection, geojson_feature
@@ -57,15 +57,22 @@ DEFAULT_FIELDS: dict[str, tuple[str, ...]] = {
     "district": ("code", "area_km2", "official_area_km2", "area_diff_pct", "note"),
     "townships": ("administered_by", "cluster", "area_km2_official", "area_km2", "method", "code", "note"),
     "clusters": ("function", "members", "membership_status", "membership_note", "area_km2", "area_km2_official_sum"),
-    "parks": ("kind", "plan_clause", "definition", "town_or_street", "area_stated", "location_status", "coord_method"),
+    "parks": ("kind", "plan_clause", "definition", "town_or_street", "area_stated", "location_status", "coord_method",
+              "location_source_tier", "location_source_tiers"),
     "waste_facilities": (
         "kind", "plan_status", "capacity_text", "land_area_ha", "fill_volume_text", "town", "site_text",
         "construction_period", "conflict_note", "plan_clauses", "location_status", "coord_method",
+        "location_source_tier", "location_source_tiers",
     ),
     "transport_projects": (
         "plan_item", "name_in_plan", "mode", "status", "status_date", "length_km", "jiulongpo_relevance", "line_note",
+        "source_tier", "source_tiers",
     ),
-    "urban_rail_existing": ("mode", "status", "status_date", "chord_km_in_jiulongpo", "stations_in_jiulongpo", "line_note"),
+    "urban_rail_existing": ("mode", "status", "status_date", "chord_km_in_jiulongpo", "stations_in_jiulongpo", "line_note",
+                            "source_tier", "source_tiers"),
+    **{name: ("kind", "plan_clause", "plan_text", "figure", "plan_status", "location_status", "location_source",
+              "source_tier", "osm_tag", "area_m2")
+       for name in ("urban_renewal", "green_system", "ecological_pattern", "jiulong_new_city", "utilities", "emergency_shelters")},
 }
 #: Popup labels of known attribute columns (Chinese first).
 FIELD_LABELS: dict[str, str] = {
@@ -112,6 +119,15 @@ FIELD_LABELS: dict[str, str] = {
     "stations_in_jiulongpo": "区内车站 stations in district",
     "line_note": "线位说明 alignment note",
     "location_status": "定位状态 location status",
+    "location_source": "定位资料 location source",
+    "source_tier": "来源类别 source tier",
+    "location_source_tier": "定位资料类别 location source tier",
+    "location_source_tiers": "各资料来源类别 tier of each source",
+    "source_tiers": "各资料来源类别 tier of each source",
+    "plan_text": "规划原文 plan text",
+    "figure": "规划数字 plan figure",
+    "osm_tag": "OSM标签 OSM tag",
+    "area_m2": "面积（平方米）area (m²)",
     "coord_method": "定位方法 positioning method",
     "evidence": "依据 evidence",
     "note": "备注 note",
@@ -244,7 +260,7 @@ def _popup_rows(row: Mapping[str, Any], columns: Sequence[str], category_field: 
     else:
         unc_text = f"±{float(unc):,.0f} 米 m"
     rows = [
-        ("来源 source", format_value(row.get("source")) or "未注明 not stated"),
+        ("来源 source", _tiered(format_value(row.get("source"))) or "未注明 not stated"),
         ("精度 precision", precision_text),
         ("不确定性 uncertainty", unc_text),
     ]
@@ -254,8 +270,13 @@ def _popup_rows(row: Mapping[str, Any], columns: Sequence[str], category_field: 
             continue
         if col == category_field:
             shown = category_label(shown)
-        rows.append((FIELD_LABELS.get(col, col), shown))
+        rows.append((FIELD_LABELS.get(col, col), _tiered(shown)))
     return rows
+
+
+def _tiered(text: str | None) -> str | None:
+    """Text with every web address followed by its source tier (a mirror is never shown as a plain source)."""
+    return mark_source_tiers(text) if text and "http" in text else text
 
 
 def shown_columns(gdf: gpd.GeoDataFrame, name: str, wanted: Sequence[str] | None) -> list[str]:

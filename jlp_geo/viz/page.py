@@ -29,6 +29,7 @@ from branca.element import Element
 from .controls import MeasureControl, MetricScale, TitleBox
 from .escape import escape_text
 from .offline import render_offline, save_map
+from .stable_ids import stable_element_ids
 
 __all__ = [
     "BASEMAP_NONE",
@@ -254,5 +255,5 @@ def write_page(m: folium.Map, path: str | os.PathLike[str]) -> Path:
     OutputError
         If the page cannot be written.
     """
-    html = render_offline(m).replace("<html>", '<html lang="zh-CN">', 1)
+    html = stable_element_ids(render_offline(m)).replace("<html>", '<html lang="zh-CN">', 1)
     return save_map(html, path)

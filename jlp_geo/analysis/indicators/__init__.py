@@ -21,6 +21,9 @@ indicator                   computed from                                      w
                             district, measured in the analysis CRS             (layers/metro_km_in_jiulongpo.csv)
 轨道站点800米覆盖人口         coverage nodes + stations                           not computed
 建筑垃圾 70% / 73% / 年限     the construction-waste analysis (``waste``)        not computed, with the reason
+人均公园绿地, 路网密度,       OSM parks / roads / urban land use / shelters      not computed, with the reason
+人均避难面积, 建筑垃圾80%     (:mod:`.plan_targets`), the waste balance
+other plan targets          ``parameters.kind: not_computable``                 listed with the reason
 ==========================  =================================================  ==========================
 
 Everything is returned as one long table (:data:`INDICATOR_COLUMNS`): one row

@@ -23,12 +23,16 @@ from ...sources.osm import read_osm
 from .definitions import LEVEL_CLUSTER, LEVEL_TOWNSHIP, LEVEL_WHOLE, WHOLE_AREA, IndicatorDef, load_indicator_definitions
 from .life_circle import group_rows, life_circle_rows
 from .parks import park_rows
+from .plan_targets import plan_target_rows
 from .rail import rail_rows, station_rows
 from .table import IndicatorResult, IndicatorRows, date_of
 from .units import CoverageContext, node_units
 from .waste import waste_rows
 
-__all__ = ["analyse_indicators"]
+__all__ = ["OSM_INDICATORS", "analyse_indicators"]
+
+#: indicators computed from the OSM data: judged against a target only where the data covers the whole unit
+OSM_INDICATORS = ("park_service_radius", "life_circle_15min", "fitness_15min", "elderly_young", "rail_length", "rail_station_catchment")
 
 
 def _not_computed_coverage(rows: IndicatorRows, defs: Mapping[str, IndicatorDef], reason: str) -> None:
@@ -170,8 +174,19 @@ def analyse_indicators(
     if "rail_station_catchment" in defs:
         station_rows(rows, ctx, defs["rail_station_catchment"], rail_stations, gaps, reason)
     waste_rows(rows, defs, waste, extra, gaps, notes)
+    plan_target_rows(rows, defs, osm, boundary_poly, crs, profile, waste, gaps,  # 人均公园绿地, 路网密度, 避难, 80 %, the rest
+                     population=coverage.population if coverage is not None else None)
 
     table = rows.frame()
+    partial = getattr(getattr(coverage, "data_coverage", None), "partial_units", dict)()
+    if partial:  # figures from data that covers only part of a unit are marked and never judged against the target
+        from_osm = table["indicator"].isin(OSM_INDICATORS) | table["data_source"].fillna("").astype(str).str.contains("OpenStreetMap")
+        osm_based = from_osm & table["value"].notna()
+        for unit, label in partial.items():
+            hit = osm_based & (table["unit"] == unit)
+            table.loc[hit, "meets"] = "未判定（数据不全）not judged: partial data"
+            table.loc[hit, "note"] = [f"{n}；{label}" if n else label for n in table.loc[hit, "note"]]
+        gaps.append(f"数据不全：{len(partial)} 个统计单元的覆盖类指标只基于部分数据，未判定是否达标 (partial data: not judged against targets)")
     basic = [c.id for c in coverage.categories if c.basic] if coverage is not None else []
     extra["ranking"] = _ranking(table, basic)
     return IndicatorResult(table=table, definitions=defs, extra=extra, notes=notes, gaps=list(dict.fromkeys(gaps)),

@@ -28,6 +28,7 @@ __all__ = [
     "LEVEL_FACILITY",
     "LEVEL_TOWNSHIP",
     "LEVEL_WHOLE",
+    "NO_VERDICT",
     "STATUS",
     "WHOLE_AREA",
     "IndicatorDef",
@@ -47,7 +48,15 @@ STATUS = {
     "no_nodes": "未计算：单元内无路网节点 not computed: no walk-network node in the unit",
     "lower_bound": "下限：站间弦长 lower bound from station chords",
     "not_computed": "未计算 not computed",
+    "partial": "部分数据，不判定达标 partial data: not judged against the target",
+    "definition_differs": "口径与规划不同，不判定达标 definition differs from the plan's: not judged",
+    "plan_arithmetic": "规划自身测算（非现状） the plan's own arithmetic, not a measurement",
+    "not_computable": "无法计算 not computable from the data",
 }
+
+#: Statuses whose value is never judged "met / not met" against the target: a whole-district
+#: value from partial data, another definition, or the plan's own arithmetic.
+NO_VERDICT: frozenset[str] = frozenset({"lower_bound", "partial", "definition_differs", "plan_arithmetic"})
 
 #: Columns of the indicator table, in order.
 INDICATOR_COLUMNS: tuple[str, ...] = (

@@ -242,6 +242,11 @@ def rail_rows(rows: IndicatorRows, d: IndicatorDef, osm: Any, boundary: Any, crs
         extra["rail_chords"] = chords
         note = ("站间弦长下限（各线直线段之和，按线路计） lower bound from station chords, per line: "
                 + "、".join(f"{n} {k:g}" for n, k in zip(chords["name"], chords["chord_km_in_jiulongpo"])))
+        if target is not None:
+            note += (f"。口径不同，不判定达标：规划的{target.value:g}公里要“建成轨道27号线”才达到（第三十章 第二节），"
+                     "而现有线路按线路相加的弦长已超过它，故规划“通车里程”另有口径（如共线段只计一次）"
+                     f" — definitions differ, not judged: the plan reaches {target.value:g} km only with line 27 built, "
+                     "yet the existing lines' per-line chords already exceed it, so the plan counts 通车里程 differently")
         rows.add(d.id, "station_chord_lower_bound", "站间弦长下限（按线路）", LEVEL_WHOLE, WHOLE_AREA, km, status="lower_bound",
                  note=note, source="layers/metro_km_in_jiulongpo.csv (jlp_geo gazetteer)", date=str(gaz.get("date", "")))
         if target is not None and km >= target.value:

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from ...config import Profile
-from .definitions import INDICATOR_COLUMNS, LEVEL_CLUSTER, LEVEL_TOWNSHIP, LEVEL_WHOLE, STATUS, IndicatorDef
+from .definitions import INDICATOR_COLUMNS, LEVEL_CLUSTER, LEVEL_TOWNSHIP, LEVEL_WHOLE, NO_VERDICT, STATUS, IndicatorDef
 
 __all__ = ["IndicatorResult", "IndicatorRows", "date_of"]
 
@@ -175,6 +175,8 @@ class IndicatorRows:
             lower = r["status_key"] == "lower_bound"
             value = r["value"]
             meets = t.meets(value, lower_bound=lower) if t is not None else None
+            if r["status_key"] in NO_VERDICT:
+                meets = None  # partial data, another definition or the plan's arithmetic: never "是 / 否"
             if t is not None:
                 doc = self.profile.document(t.document) if t.document in self.profile.documents else t.document
                 clause = f"{doc} {t.clause}：“{t.quote}”"

@@ -18,12 +18,17 @@ import pandas as pd
 from .definitions import LEVEL_FACILITY, LEVEL_WHOLE, WHOLE_AREA, IndicatorDef
 from .table import IndicatorRows, date_of
 
-__all__ = ["waste_rows"]
+__all__ = ["plan_recovery_from_balance", "waste_rows"]
 
 
 def _as_percent(v: float) -> float:
     v = float(v)
     return v * 100.0 if 0 <= v <= 1.0 else v
+
+
+def _is_text(column: pd.Series) -> bool:
+    """A text column under every pandas string storage (object on pandas 2, ``str`` on pandas >= 3)."""
+    return pd.api.types.is_string_dtype(column) or pd.api.types.is_object_dtype(column)
 
 
 def _waste_rate(waste: Any, keys: Sequence[str]) -> float | None:
@@ -37,7 +42,7 @@ def _waste_rate(waste: Any, keys: Sequence[str]) -> float | None:
                     continue
     targets = getattr(waste, "targets", None)
     if isinstance(targets, pd.DataFrame) and len(targets):
-        text_cols = [c for c in targets.columns if targets[c].dtype == object]
+        text_cols = [c for c in targets.columns if _is_text(targets[c])]
         num_cols = [c for c in ("achieved", "value_pct", "computed", "forecast", "value", "rate") if c in targets.columns]
         for _, row in targets.iterrows():
             if any(any(key in str(row[c]) for key in keys) for c in text_cols):
@@ -49,6 +54,28 @@ def _waste_rate(waste: Any, keys: Sequence[str]) -> float | None:
                     if math.isfinite(v):
                         return _as_percent(v)
     return None
+
+
+def plan_recovery_from_balance(balance: pd.DataFrame) -> tuple[float, str] | None:
+    """资源化利用率 implied by the plan's own figures: (total − plan landfill) ÷ total × 100.
+
+    Uses the balance rows ``tgt_solid_total`` (工程+拆除+装修垃圾总量, 第七条) and
+    ``tgt_landfill_solid`` (its ``plan_value``: 第八条（三）填埋场处理量 20.27).
+
+    Returns
+    -------
+    tuple or None
+        ``(percent, formula)``, or None when the balance lacks those rows.
+    """
+    if "check_id" not in balance.columns or "plan_value" not in balance.columns:
+        return None
+    b = balance.set_index("check_id")
+    if "tgt_solid_total" not in b.index or "tgt_landfill_solid" not in b.index:
+        return None
+    total, landfill = float(b.loc["tgt_solid_total", "value"]), float(b.loc["tgt_landfill_solid", "plan_value"])
+    if not (math.isfinite(total) and math.isfinite(landfill)) or total <= 0:
+        return None
+    return 100.0 * (total - landfill) / total, f"({total:g} − {landfill:g}) ÷ {total:g} × 100"
 
 
 def _landfill_life(waste: Any) -> pd.DataFrame | float | None:
@@ -67,8 +94,10 @@ def _landfill_life(waste: Any) -> pd.DataFrame | float | None:
     value_col = next((c for c in frame.columns if re.search(r"life|years|年限|寿命", str(c), re.IGNORECASE) and pd.api.types.is_numeric_dtype(frame[c])), None)
     if value_col is None:
         return None
-    label_col = next((c for c in frame.columns if frame[c].dtype == object), None)
+    label_col = next((c for c in frame.columns if _is_text(frame[c])), None)
     labels = frame[label_col].astype(str) if label_col is not None else frame.index.astype(str)
+    if labels.duplicated().any() and "fill_wm3" in frame.columns:  # 岩洞湾 312 vs 326 万m³: say which row is which
+        labels = labels.where(~labels.duplicated(keep=False), labels + "（" + frame["fill_wm3"].map("{:g}".format) + " 万立方米）")
     out = pd.DataFrame({"name_zh": list(labels), "life_years": frame[value_col].astype(float).to_numpy()})
     return out[out["life_years"].notna()].reset_index(drop=True)
 
@@ -110,12 +139,26 @@ def waste_rows(rows: IndicatorRows, defs: Mapping[str, IndicatorDef], waste: Any
         if ind not in defs:
             continue
         v = _waste_rate(waste, keys)
-        if v is None:
+        implied = plan_recovery_from_balance(balance) if ind == "waste_resource_recovery" and v is None else None
+        if implied is not None:
+            pct, formula = implied
+            rows.add(ind, "plan_arithmetic", "规划自身测算：第八条（三）填埋量反推 the plan's own arithmetic", LEVEL_WHOLE, WHOLE_AREA, pct,
+                     status="plan_arithmetic", source=source, date=date,
+                     note=(f"{formula} = {pct:.2f}%：第八条（三）填埋场处理量 20.27 万吨/年正是70%目标的余量（30% × 67.57）；"
+                           "这是规划的设计值，不是现状测量 — the plan's landfill figure is exactly the 30 % remainder: "
+                           "a design value, not a measurement"))
+        elif v is None:
             rows.add(ind, "plan_scope", "九龙坡区直管范围 directly administered area", LEVEL_WHOLE, WHOLE_AREA, np.nan, status="not_computed",
                      note="未计算：建筑垃圾分析未给出该比率 not computed: the waste analysis gives no value for this rate", source=source, date=date)
             gaps.append(f"{defs[ind].name_zh}：建筑垃圾分析未给出现状/预测值 (no value in the waste analysis)")
         else:
-            rows.add(ind, "plan_scope", "九龙坡区直管范围 directly administered area", LEVEL_WHOLE, WHOLE_AREA, v, source=source, date=date)
+            rates = getattr(waste, "rates", None)
+            label = next((str(k) for k in (rates if isinstance(rates, Mapping) else {}) if any(key in str(k) for key in keys)), "")
+            if "第八条" in label:  # a rate from the plan's own figures (jlp_geo.analysis.waste), not a measurement
+                rows.add(ind, "plan_scope", "九龙坡区直管范围 directly administered area", LEVEL_WHOLE, WHOLE_AREA, v, source=source, date=date,
+                         status="plan_arithmetic", note=f"{label}：规划自身数字推算，非现状测量 (the plan's own figures, not a measurement)")
+            else:
+                rows.add(ind, "plan_scope", "九龙坡区直管范围 directly administered area", LEVEL_WHOLE, WHOLE_AREA, v, source=source, date=date)
     if "waste_landfill_life" in defs:
         life = _landfill_life(waste)
         if life is None:

@@ -20,8 +20,12 @@ from ...config import Profile, load_profile
 from ...crs import to_analysis, to_storage
 from ...errors import InputDataError
 from ...layers.common import finish_layer, user_layer
+from ...notices import warn
+from ...sources.plausibility import check_in_study_area, tolerances
 from ...sources.waste_inputs import read_generation_file, read_population
+from ..data_coverage import footprint_from_lonlat
 from .balance import balance_table, landfill_life_table
+from .facilities import facilities_from_user
 from .figures import format_plan_number, plan_figures
 from .flows import HaulContext, haul_stream
 from .generation import allocate_generation, proxy_weights, scope_townships
@@ -139,10 +143,15 @@ def analyse_waste(
     scope_names = list(scope["name_zh"])
     user_gen = read_generation_file(generation_file, scope_names) if generation_file is not None else None
     sites = _read_sites(sites_file, input_crs) if sites_file is not None else None
+    if sites is not None:  # sites must be in the district (tolerance: the profile's plausibility block)
+        check_in_study_area(sites, to_storage(towns_all).geometry.union_all(), what=f"--sites {sites_file}", analysis_crs=crs,
+                            tolerance_km=tolerances(profile)["user_layer_tolerance_km"], area_name=profile.name_zh)
     pop = read_population(population, crs) if population is not None else None
     polygon = to_storage(scope).geometry.union_all().buffer(0.05) if osm is not None else None  # ~5 km margin for routes
     data = _load_osm(osm, polygon)
     fac = facilities if facilities is not None else build_waste_facilities(profile)
+    if facilities is not None and "facility_id" not in fac.columns and "name_zh" in fac.columns:
+        fac = facilities_from_user(fac, build_waste_facilities(profile))  # a user's file: matched to the plan's facilities
     if "facility_id" not in fac.columns:
         raise InputDataError("the facilities layer has no facility_id column", where="waste facilities",
                              fix="use the ids of layers/waste_plan_facilities.csv (sorting_huayan, landfill_yandongwan, ...)")
@@ -200,11 +209,29 @@ def analyse_waste(
     for stream in STREAMS:
         haul_stream(stream, ctx)
     notes.extend(ctx.notes)
+    if network is not None and ctx.haul_rows:  # the headline says how many pairs the network really served
+        n_pairs = len(ctx.haul_rows)
+        n_fell = sum(r["method"] != "network" for r in ctx.haul_rows)
+        if n_fell:
+            haul_label = (f"{haul_label}；其中 {n_fell}/{n_pairs} 对起讫点路网不通或超出数据范围，改用{straight_line_label(params.detour_factor)}"
+                          f" — {n_fell} of {n_pairs} origin–facility pairs fell back to the straight-line estimate")
+            line = warn(f"建筑垃圾运距：{n_fell}/{n_pairs} 对起讫点没有用上OSM路网（回退为直线×{params.detour_factor:g}） — "
+                        f"waste haul: {n_fell} of {n_pairs} pairs fell back from the OSM drive network to straight line")
+            notes.insert(0, line)
 
     # ---- assemble
     placed_fac = fac[fac["located"]]
+    extent = None
+    if data is not None:  # where the OSM extract does not reach, a screen says 无数据, never 0
+        hull = footprint_from_lonlat(data.nodes["lon"].to_numpy(), data.nodes["lat"].to_numpy())
+        extent = to_analysis(gpd.GeoDataFrame(geometry=[hull], crs="EPSG:4326"), crs).geometry.iloc[0] if hull is not None else shapely.Point()
     siting = siting_screens(placed_fac, params.buffers_m, receptors=receptors, receptor_names={c.id: c.name_zh for c in params.receptors},
-                            population=pop, townships=scope if pop is not None and pop.kind == "census" else None, crs=crs)
+                            population=pop, townships=scope if pop is not None and pop.kind == "census" else None, crs=crs,
+                            data_extent=extent)
+    if extent is not None and "data_coverage_osm" in siting.columns and (siting["data_coverage_osm"] < 0.98).any():
+        n_nd = int((siting["data_coverage_osm"] < 0.98).sum())
+        notes.insert(0, warn(f"邻避筛查：{n_nd}/{len(siting)} 个筛查范围不在OSM数据范围内，敏感目标数量记为 无数据 no data — "
+                             f"{n_nd} of {len(siting)} screening circles lie outside the OSM extract: counts not given"))
     site_layer = None
     if sites is not None:
         site_layer = sites.copy()

@@ -18,6 +18,7 @@ import shapely
 from ...config import Profile
 from ...crs import require_crs, to_analysis
 from ...errors import InputDataError
+from ...notices import warn
 from ...sources.waste_inputs import PopulationData
 from .figures import PlanFigures
 from .parameters import PROXIES, TYPES, WasteParameters
@@ -145,13 +146,23 @@ def proxy_weights(
         if pop is None:
             raise InputDataError("proxy 'population' needs population data", where="--population", fix="give a GeoTIFF or a census CSV")
         if pop.kind == "census":
-            missing = [n for n in names if n not in pop.totals]
-            if missing:
-                notes.append(f"人口数据缺少 {'、'.join(missing)}：按0分摊 (no population given: allocated nothing)")
             weights = {n: float(pop.totals.get(n, 0.0)) for n in names}
         else:
             weights = {n: people_in(pop, g) for n, g in zip(names, to_analysis(scope, crs).geometry)}
-        return chosen, weights, f"人口 population ({pop.label})"
+        empty = [n for n in names if not weights.get(n, 0.0) > 0]
+        if not empty:
+            return chosen, weights, f"人口 population ({pop.label})"
+        # a population basis that misses some 镇街 would put all their waste on the others: never silently
+        fallback = params.proxy_fallback if params.proxy_fallback != "population" else "area"
+        line = warn(
+            f"人口数据只覆盖 {len(names) - len(empty)}/{len(names)} 个镇街（缺 {'、'.join(empty[:6])}{'…' if len(empty) > 6 else ''}），"
+            f"建筑垃圾产生量改按{'镇街官方面积' if fallback == 'area' else fallback}分摊 — the population data ({pop.label}) gives no "
+            f"people for {len(empty)} of {len(names)} 镇街 in scope: generation allocated by {fallback} instead"
+        )
+        notes.append(line)
+        chosen = fallback
+        if chosen == "activity":
+            return proxy_weights(chosen, params, profile, scope, crs, user_gen, None, notes)
     area = {t.name_zh: t.area_km2 for t in profile.townships}
     return chosen, {n: area[n] for n in names}, "镇街官方面积 official 镇街 area"
 

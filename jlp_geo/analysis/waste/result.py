@@ -28,6 +28,7 @@ COLUMNS_ZH: dict[str, str] = {
     "source": "依据",
     "precision": "位置精度",
     "uncertainty_m": "位置不确定度（米）",
+    "data_coverage_osm": "OSM数据覆盖比例 data coverage",
     "check_id": "编号",
     "stream": "类别编号",
     "stream_zh": "类别",
@@ -262,11 +263,17 @@ def _key_findings(r: WasteResult) -> list[str]:
     if len(s):
         big = s[s["buffer_m"] == s["buffer_m"].max()]
         if "n_school" in big.columns and big["n_school"].notna().any():
+            def count(row: pd.Series, rid: str) -> str:
+                v = row.get(f"n_{rid}")
+                return "无数据 no data" if v is None or pd.isna(v) else f"{int(v)}"
+
             txt = "；".join(
-                f"{row['name_zh']} {int(row['buffer_m'])} 米内 学校 {int(row['n_school'])}、医院 {int(row.get('n_hospital', 0) or 0)}、居住用地 {int(row.get('n_residential', 0) or 0)} 处"
+                f"{row['name_zh']} {int(row['buffer_m'])} 米内 学校 {count(row, 'school')}、医院 {count(row, 'hospital')}、居住用地 {count(row, 'residential')} 处"
                 for _, row in big.iterrows()
             )
             out.append(f"邻避筛查（第四条（五），设施为估计点，仅供筛查）：{txt}。")
+        elif "n_school" in big.columns and big.get("data_coverage_osm", pd.Series(dtype=float)).notna().any():
+            out.append("邻避筛查：OSM 数据未覆盖设施周边，敏感目标数量为 无数据 no data（第四条（五））— the OSM extract does not reach the facilities.")
         else:
             out.append("邻避筛查：没有OSM数据，敏感目标未评估（第四条（五））；给出 --osm 可计算。")
     return out

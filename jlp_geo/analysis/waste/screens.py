@@ -70,6 +70,8 @@ def siting_screens(
     population: PopulationData | None = None,
     townships: gpd.GeoDataFrame | None = None,
     crs: str | None = None,
+    data_extent: shapely.Geometry | None = None,
+    full_share: float = 0.98,
 ) -> pd.DataFrame:
     """邻避 screens (第四条（五）): people and sensitive receptors near each located facility.
 
@@ -89,6 +91,11 @@ def siting_screens(
         镇街 polygons (for census totals).
     crs
         Metric CRS (default: settings' analysis CRS).
+    data_extent
+        Footprint of the OSM data (in *crs*).  Where it covers less than *full_share* of a screening circle
+        the receptor counts are NaN and the note says ``无数据 no data`` (a count there would be a false 0).
+    full_share
+        Share of a circle the data must cover for its counts to be given.
 
     Returns
     -------
@@ -122,8 +129,14 @@ def siting_screens(
                     people, possible = people_in(population, circle, towns), people_in(population, wide, towns)
                 row.update(population=people, population_possible=possible, population_method=population.label)
             notes = []
+            share = 1.0 if data_extent is None or rec is None else float(shapely.intersection(wide, data_extent).area / wide.area)
+            row["data_coverage_osm"] = round(share, 4) if rec is not None else np.nan
+            no_data = share < full_share
+            if no_data:
+                notes.append(f"无数据 no data：OSM 数据只覆盖此筛查范围的 {share:.0%}，敏感目标数量未给出 (the OSM extract covers "
+                             f"{share:.0%} of this circle: counts would be a false 0)")
             for rid in rnames:
-                if rec is None:
+                if rec is None or no_data:
                     row.update({f"n_{rid}": np.nan, f"n_{rid}_possible": np.nan, f"nearest_m_{rid}": np.nan, f"names_{rid}": ""})
                     continue
                 sub = rec[rec["receptor"] == rid]

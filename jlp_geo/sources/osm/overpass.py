@@ -37,10 +37,13 @@ DEFAULT_OVERPASS_FILTERS: tuple[str, ...] = (
             "office",
             "public_transport",
             "railway",
+            "emergency",  # emergency=assembly_point: 应急避难场所 (layers/shelter_tags.csv, issue 15)
         )
         for kind in ("node", "way", "relation")
     ),
-    *(f'{kind}["landuse"~"^(recreation_ground|village_green)$"]' for kind in ("way", "relation")),
+    # parks by land use; urban land use for the 建成区 stand-in of 路网密度 and the residential-area basis (issue 15)
+    *(f'{kind}["landuse"~"^(recreation_ground|village_green|residential|commercial|retail|industrial)$"]'
+      for kind in ("way", "relation")),
     *(f'{kind}["name"]' for kind in ("node", "way", "relation")),
 )
 """Overpass filters fetched by default: every highway (the walk network is
