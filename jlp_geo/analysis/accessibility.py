@@ -44,7 +44,7 @@ from ..layers.services import (
     service_summary,
 )
 from ..network import DEFAULT_SPEED_M_PER_MIN, WalkNetwork, walk_network_from_osm
-from .population import PopulationWeights, coverage_shares, population_from_census, population_from_raster, unweighted
+from .population import PopulationWeights, population_from_census, population_from_raster, unweighted
 from .service_inputs import ServiceInputs, services_from_sources
 from ..progress import step, track
 from ..settings import get_settings
@@ -127,17 +127,25 @@ def _share_table(
     covered: dict[str, pd.DataFrame],
     groups: np.ndarray | None,
 ) -> pd.DataFrame:
-    """Wide table: population and share per rule and category for each group."""
-    frames = []
-    pop = None
-    for rule, cov in covered.items():
-        for cat in cov.columns:
-            s = coverage_shares(weights, cov[cat].to_numpy(), groups)
-            if pop is None:
-                pop = s["population"]
-            frames.append(s["share"].rename(f"share_{rule}_{cat}"))
-    out = pd.concat([pop.rename("population")] + frames, axis=1) if pop is not None else pd.DataFrame()
-    return out
+    """Wide table: population and share per rule and category for each group.
+
+    One grouped sum over all rules and categories at once (the same per-column sums as
+    :func:`coverage_shares`, which factorised the labels once per category).
+    """
+    keys = [(rule, cat) for rule, cov in covered.items() for cat in cov.columns]
+    if not keys:
+        return pd.DataFrame()
+    w = np.asarray(weights, dtype=float)
+    g = pd.Series(np.zeros(len(w), dtype=int) if groups is None else np.asarray(groups), name="group")
+    cols = {"population": w}
+    cols.update({i: w * np.asarray(covered[rule][cat].to_numpy(), dtype=bool) for i, (rule, cat) in enumerate(keys)})
+    sums = pd.DataFrame(cols).groupby(g, dropna=True).sum()
+    pop = sums["population"]
+    positive = pop > 0
+    out = {"population": pop}
+    for i, (rule, cat) in enumerate(keys):
+        out[f"share_{rule}_{cat}"] = pd.Series(np.where(positive, sums[i] / pop.where(positive), np.nan), index=sums.index)
+    return pd.DataFrame(out)
 
 
 def _lonlat(network: WalkNetwork) -> tuple[np.ndarray, np.ndarray]:

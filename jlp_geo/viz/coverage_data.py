@@ -29,7 +29,7 @@ import pandas as pd
 
 from ..crs import to_analysis, to_display
 from .escape import escape_text
-from .geometry import COORD_DECIMALS, display_frame, drop_small_holes, encode_polygons, encode_ring
+from .geometry import COORD_DECIMALS, display_frame, drop_small_holes, encode_polygons, encode_ring, simplify_each
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..analysis.accessibility import CoverageResult
@@ -358,7 +358,9 @@ def isochrone_data(
     geoms = [drop_small_holes(g, min_hole_m2) for g in metric.geometry]
     metric = metric.set_geometry(gpd.GeoSeries(geoms, index=metric.index, crs=metric.crs))
     if simplify_m > 0:
-        metric = metric.set_geometry(metric.geometry.simplify(simplify_m, preserve_topology=True))
+        metric = metric.set_geometry(
+            gpd.GeoSeries(simplify_each(metric.geometry.values, simplify_m), index=metric.index, crs=metric.crs)
+        )
     shown = to_display(metric)
     out: dict[str, Any] = {}
     for cat, geom, minutes, area in zip(
