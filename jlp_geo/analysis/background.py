@@ -1,0 +1,110 @@
+"""Work handed to a second process while the analysis goes on: one core analyses, the other draws.
+
+:class:`Background` runs a function in a **forked** child (the network and costs are shared
+copy-on-write, nothing is pickled on the way in) and hands its return value back, pickled, when
+:meth:`Background.result` is called.  Where a fork is unavailable or pointless -- no ``fork`` start
+method, a daemonic process (a Dask worker), one CPU, or ``JLP_GEO_BACKGROUND=0`` -- the function runs
+right away in the calling process instead, so the result is the same either way; only the time differs.
+
+The child writes nothing; it is a daemon, so an interrupted run ends it with the parent.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import pickle
+import traceback
+from collections.abc import Callable
+from typing import Any, Generic, TypeVar
+
+__all__ = ["Background", "background_enabled"]
+
+T = TypeVar("T")
+
+
+def background_enabled() -> bool:
+    """Whether :class:`Background` forks here (see the module's docstring)."""
+    if os.environ.get("JLP_GEO_BACKGROUND", "1").strip().lower() in ("0", "false", "no", "off"):
+        return False
+    if "fork" not in multiprocessing.get_all_start_methods() or (os.cpu_count() or 1) < 2:
+        return False
+    return not multiprocessing.current_process().daemon
+
+
+def _child(conn: Any, fn: Callable[..., Any], args: tuple, kwargs: dict) -> None:
+    try:
+        payload = ("ok", pickle.dumps(fn(*args, **kwargs), protocol=pickle.HIGHEST_PROTOCOL))
+    except BaseException as exc:  # handed back and raised in the parent
+        try:
+            payload = ("err", pickle.dumps(exc))
+        except Exception:
+            payload = ("err", pickle.dumps(RuntimeError("".join(traceback.format_exception(exc)))))
+    try:
+        conn.send_bytes(pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL))
+    finally:
+        conn.close()
+
+
+class Background(Generic[T]):
+    """``fn(*args, **kwargs)`` computed in a forked process; :meth:`result` waits for it.
+
+    Parameters
+    ----------
+    fn
+        The work; its return value must pickle.
+    *args, **kwargs
+        Its arguments (not pickled: the child is a fork).
+    """
+
+    def __init__(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> None:
+        self._done = False
+        self._value: Any = None
+        self._error: BaseException | None = None
+        self._process = None
+        if not background_enabled():
+            try:
+                self._value = fn(*args, **kwargs)
+            except BaseException as exc:  # raised by result(), where the forked run would raise it
+                self._error = exc
+            self._done = True
+            return
+        ctx = multiprocessing.get_context("fork")
+        self._conn, child_conn = ctx.Pipe(duplex=False)
+        self._process = ctx.Process(target=_child, args=(child_conn, fn, args, kwargs), daemon=True,
+                                    name="jlp_geo-background")
+        self._process.start()
+        child_conn.close()
+
+    @property
+    def forked(self) -> bool:
+        """Whether the work runs in a child process."""
+        return self._process is not None
+
+    def result(self) -> T:
+        """The function's return value (waits for the child); its exception is raised here."""
+        if not self._done:
+            try:
+                kind, data = pickle.loads(self._conn.recv_bytes())
+            except EOFError:
+                code = self._process.exitcode if self._process is not None else None
+                kind, data = "err", pickle.dumps(RuntimeError(f"the background process ended without a result (exit {code})"))
+            finally:
+                self._conn.close()
+                if self._process is not None:
+                    self._process.join()
+            value = pickle.loads(data)
+            if kind == "ok":
+                self._value = value
+            else:
+                self._error = value
+            self._done = True
+        if self._error is not None:
+            raise self._error
+        return self._value
+
+    def cancel(self) -> None:
+        """End the child if it still runs (its result is then lost)."""
+        if self._process is not None and self._process.is_alive():
+            self._process.terminate()
+            self._process.join()
