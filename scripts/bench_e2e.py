@@ -187,6 +187,9 @@ STAGES = [
 ]
 
 
+peaks: dict[str, float] = {}  # peak RSS (MB) of the job when each stage last ended
+
+
 def _wrap(times: dict[str, float], calls: list, label: str, fn):
     def timed(*args, **kwargs):
         t0 = time.perf_counter()
@@ -194,6 +197,7 @@ def _wrap(times: dict[str, float], calls: list, label: str, fn):
             return fn(*args, **kwargs)
         finally:
             times[label] = times.get(label, 0.0) + time.perf_counter() - t0
+            peaks[label] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # the job's peak so far
             if label == "engine":
                 calls.append((args, kwargs))
 
@@ -275,7 +279,7 @@ def child(pbf: Path, out: Path) -> dict:
     iso_bg = _isochrones_alone(calls)
     sizes = {p.name: p.stat().st_size for p in out.rglob("*") if p.is_file()}
     return {"status": status, "total_s": total, "stages": times, "rss_mb": rss_mb, "n_nodes": n_nodes,
-            "floor_s": floor, "engine_rerun_s": engine_rerun, "iso_bg_s": iso_bg, "sizes": sizes, "stdout_tail": buf.getvalue().splitlines()[-3:]}
+            "floor_s": floor, "engine_rerun_s": engine_rerun, "iso_bg_s": iso_bg, "peaks": peaks, "sizes": sizes, "stdout_tail": buf.getvalue().splitlines()[-3:]}
 
 
 # ---------------------------------------------------------------- the parent: sizes, table, targets
@@ -318,6 +322,7 @@ def main(argv: list[str] | None = None) -> int:
         rows.append(res)
         print(f"  {size}: total {res['total_s']:.1f} s, peak {res['rss_mb']:.0f} MB; stages "
               + ", ".join(f"{k} {v:.1f}" for k, v in res["stages"].items()), flush=True)
+        print("  peak RSS (MB) after: " + ", ".join(f"{k} {v:.0f}" for k, v in res.get("peaks", {}).items()), flush=True)
         if not args.keep:
             shutil.rmtree(out, ignore_errors=True)
 

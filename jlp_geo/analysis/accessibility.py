@@ -299,8 +299,12 @@ def analyse_coverage(
     sources = {c.id: np.unique(access.loc[(access["category"] == c.id) & ~access["off_network"], "node"].to_numpy()) for c in categories}
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", CoverageWarning)
-        dist = nearest_by_category(network, sources, metric="length")
         time_s = nearest_by_category(network, sources, metric="time")
+        # service areas (isochrones) by the time rule: drawn in a second process while this one goes on
+        kinds = "+".join(sorted(set(services["source_kind"]))) if "source_kind" in services.columns else "OSM"
+        iso_costs = {c.id: time_s[c.id].to_numpy() for c in categories if sources[c.id].size}
+        isochrones = Background(isochrone_layer, network, categories, iso_costs, kinds)
+        dist = nearest_by_category(network, sources, metric="length")
     empty = [c.name_zh + f" ({c.id})" for c in categories if sources[c.id].size == 0]
     if empty:
         notes.append("没有找到服务设施 No service found for: " + "、".join(empty) + " — every resident counts as not covered for them")
@@ -333,8 +337,11 @@ def analyse_coverage(
         pop = unweighted(network.n_nodes)
     notes.extend(pop.notes)
 
-    # per-node layer
+    # per-node layer, built in the storage CRS and final column order (no copy of 2 x 21 columns per node
+    # beyond the one finish_layer makes)
+    lon, lat = _lonlat(network)
     node_cols: dict[str, Any] = {
+        "name_zh": None, "name_en": None, "source": network.source, "precision": "surveyed", "uncertainty_m": np.nan,
         "node": np.arange(network.n_nodes),
         "osm_node_id": network.node_ids,
         "component": network.component,
@@ -342,19 +349,14 @@ def analyse_coverage(
         "population": pop.weights,
     }
     for c in categories:
-        d = dist[c.id].to_numpy()
-        t = time_min[c.id].to_numpy()
-        node_cols[f"dist_m_{c.id}"] = np.where(np.isfinite(d), d, np.nan)
-        node_cols[f"time_min_{c.id}"] = np.where(np.isfinite(t), t, np.nan)
+        for prefix, frame in (("dist_m_", dist), ("time_min_", time_min)):
+            v = frame[c.id].to_numpy(dtype=float, copy=True)
+            v[~np.isfinite(v)] = np.nan
+            node_cols[prefix + c.id] = v
     node_cols[f"covered_time_{BASIC}"] = covered["time"][BASIC].to_numpy()
     node_cols[f"covered_dist_{BASIC}"] = covered["dist"][BASIC].to_numpy()
-    nodes = gpd.GeoDataFrame(
-        pd.DataFrame(node_cols).assign(
-            name_zh=None, name_en=None, source=network.source, precision="surveyed", uncertainty_m=np.nan
-        ),
-        geometry=gpd.points_from_xy(network.x, network.y),
-        crs=network.crs,
-    )
+    nodes = gpd.GeoDataFrame(node_cols, geometry=gpd.points_from_xy(lon, lat), crs=get_settings().storage_crs)
+    del node_cols, dist, time_min
     nodes = finish_layer(nodes, layer="access_nodes")
 
     # aggregation
@@ -376,11 +378,6 @@ def analyse_coverage(
         outside = int(sum(x is None or (isinstance(x, float) and np.isnan(x)) for x in labels))
         if outside:
             notes.append(f"{outside:,} network nodes lie outside every 镇街 polygon (extract beyond the district): in the hex and whole-area figures only")
-
-    # service areas (isochrones) by the time rule, drawn in a second process while this one goes on
-    kinds = "+".join(sorted(set(services["source_kind"]))) if "source_kind" in services.columns else "OSM"
-    iso_costs = {c.id: time_s[c.id].to_numpy() for c in categories if sources[c.id].size}
-    isochrones = Background(isochrone_layer, network, categories, iso_costs, kinds)
 
     services_out = services.copy()
     provenance = {

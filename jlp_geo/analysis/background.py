@@ -32,7 +32,19 @@ def background_enabled() -> bool:
     return not multiprocessing.current_process().daemon
 
 
+def _die_with_parent() -> None:
+    """Linux: the kernel ends this child when its parent dies (even by SIGKILL); elsewhere nothing."""
+    try:
+        import ctypes
+        import signal
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except Exception:  # not Linux / no libc: the daemon flag still ends it with a normal exit
+        pass
+
+
 def _child(conn: Any, fn: Callable[..., Any], args: tuple, kwargs: dict) -> None:
+    _die_with_parent()
     try:
         payload = ("ok", pickle.dumps(fn(*args, **kwargs), protocol=pickle.HIGHEST_PROTOCOL))
     except BaseException as exc:  # handed back and raised in the parent
@@ -42,6 +54,8 @@ def _child(conn: Any, fn: Callable[..., Any], args: tuple, kwargs: dict) -> None
             payload = ("err", pickle.dumps(RuntimeError("".join(traceback.format_exception(exc)))))
     try:
         conn.send_bytes(pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL))
+    except OSError:  # the parent is gone (interrupted): nobody waits for the result
+        pass
     finally:
         conn.close()
 

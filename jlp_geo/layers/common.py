@@ -79,7 +79,11 @@ def finish_layer(
     gdf["uncertainty_m"] = pd.to_numeric(gdf["uncertainty_m"], errors="coerce").astype(float)
     geom_col = gdf.geometry.name
     order = list(BASE_COLUMNS) + [c for c in gdf.columns if c not in BASE_COLUMNS and c != geom_col] + [geom_col]
-    return to_storage(gdf[order])
+    if list(gdf.columns) != order:
+        gdf = gdf[order]
+    if gdf.crs is not None and gdf.crs.equals(get_settings().storage_crs):
+        return gdf  # already stored as it should be: no second copy (large layers, e.g. 2 M network nodes)
+    return to_storage(gdf)
 
 
 # --------------------------------------------------------------------------- helpers shared by the plan-layer builders
