@@ -108,6 +108,12 @@ class CoverageResult:
         self.isochrones  # noqa: B018
         return dict(self.__dict__)
 
+    def __setstate__(self, state: dict[str, Any]) -> None:  # results pickled before the layer was deferred
+        if "isochrones" in state:
+            state = {**state, "service_areas": state["isochrones"]}
+            del state["isochrones"]
+        self.__dict__.update(state)
+
     def layers(self) -> dict[str, gpd.GeoDataFrame]:
         """The GeoPackage layers, in order."""
         out = {
@@ -141,23 +147,27 @@ def _share_table(
 ) -> pd.DataFrame:
     """Wide table: population and share per rule and category for each group.
 
-    One grouped sum over all rules and categories at once (the same per-column sums as
-    :func:`coverage_shares`, which factorised the labels once per category).
+    The group labels are factorised once (sorted, missing labels dropped, as ``groupby`` does) and each
+    column is one weighted ``bincount``: memory stays one node-length array, not one per column.
     """
     keys = [(rule, cat) for rule, cov in covered.items() for cat in cov.columns]
     if not keys:
         return pd.DataFrame()
     w = np.asarray(weights, dtype=float)
-    g = pd.Series(np.zeros(len(w), dtype=int) if groups is None else np.asarray(groups), name="group")
-    cols = {"population": w}
-    cols.update({i: w * np.asarray(covered[rule][cat].to_numpy(), dtype=bool) for i, (rule, cat) in enumerate(keys)})
-    sums = pd.DataFrame(cols).groupby(g, dropna=True).sum()
-    pop = sums["population"]
+    if groups is None:
+        codes, labels = np.zeros(len(w), dtype=np.intp), pd.Index([0])
+    else:
+        codes, labels = pd.factorize(pd.Series(np.asarray(groups), dtype=object), sort=True)
+    k = len(labels)
+    valid = codes >= 0
+    pop = np.bincount(codes[valid], weights=w[valid], minlength=k)
     positive = pop > 0
     out = {"population": pop}
-    for i, (rule, cat) in enumerate(keys):
-        out[f"share_{rule}_{cat}"] = pd.Series(np.where(positive, sums[i] / pop.where(positive), np.nan), index=sums.index)
-    return pd.DataFrame(out)
+    for rule, cat in keys:
+        sel = valid & np.asarray(covered[rule][cat].to_numpy(), dtype=bool)
+        covered_pop = np.bincount(codes[sel], weights=w[sel], minlength=k)
+        out[f"share_{rule}_{cat}"] = np.where(positive, covered_pop / np.where(positive, pop, 1.0), np.nan)
+    return pd.DataFrame(out, index=pd.Index(labels, name="group"))
 
 
 def _lonlat(network: WalkNetwork) -> tuple[np.ndarray, np.ndarray]:

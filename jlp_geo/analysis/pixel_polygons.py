@@ -37,7 +37,7 @@ def polygons_from_grid(
         return shapely.Polygon()
     # cropped to the cells' bounding box, with one empty cell around so that every ring closes
     r0, c0 = int(rows_in[0]) - 1, int(cols_in[0]) - 1
-    z = np.zeros((int(rows_in[-1]) - r0 + 2, int(cols_in[-1]) - c0 + 2), dtype=np.float32)
+    z = np.zeros((int(rows_in[-1]) - r0 + 2, int(cols_in[-1]) - c0 + 2))  # float64: contourpy would copy any other
     z[1:-1, 1:-1] = grid[r0 + 1 : int(rows_in[-1]) + 1, c0 + 1 : int(cols_in[-1]) + 1]
     gen = contourpy.contour_generator(z=z, name="serial", corner_mask=False,
                                       fill_type=contourpy.FillType.ChunkCombinedOffsetOffset)
