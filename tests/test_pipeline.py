@@ -116,7 +116,7 @@ def test_build_with_osm_includes_coverage(tmp_path):
     from jlp_geo.layers.categories import load_categories
 
     for c in load_categories():
-        assert f"dist_m_{c.id}" in nodes.columns and f"time_min_{c.id}" in nodes.columns
+        assert f"dist_m_{c.id}" in nodes.columns and f"time_s_{c.id}" in nodes.columns  # integer m / s (ceil)
     # population-weighted shares of the townships that hold nodes equal the node-level count
     inside = towns[towns["population"] > 0]
     assert inside["population"].sum() == len(nodes)

@@ -116,7 +116,10 @@ class WalkNetwork:
         raise ValueError(f"metric must be 'length' or 'time', not {metric!r}")
 
     def edges_gdf(self) -> gpd.GeoDataFrame:
-        """The ``walk_edges`` layer: one row per directed edge, EPSG:4490.
+        """The walk network as a layer: one row per directed edge, EPSG:4490.
+
+        (``coverage.gpkg`` writes its compact form instead, one row per OSM way with both
+        directions' times: :func:`jlp_geo.pipeline.coverage_layers.walk_ways_layer`.)
 
         Columns: the provenance columns (``name_zh``/``name_en`` from the way's
         name, ``source``, ``precision="surveyed"``), ``u``, ``v``, ``u_osm``,

@@ -43,14 +43,10 @@ def write_coverage_outputs(
         The files written.
     """
     from ..viz.coverage_map import write_coverage_map  # folium is heavy: import only when writing maps
+    from .coverage_layers import NODE_INDEX_LIMIT, VALID_BY_CONSTRUCTION, coverage_gpkg_layers, coverage_layer_metadata
 
     staging, staged = Path(folder), []
-    layers = result.layers() | service_layers(result)
-    metadata = {"title": "15分钟高品质生活服务圈 coverage", "generator": f"jlp_geo {__version__}",
-                "licence_osm": "OpenStreetMap data © OpenStreetMap contributors — licence: ODbL 1.0"}
-    metadata.update({f"provenance_{k}": v for k, v in result.provenance.items()})
-    metadata.update({f"note_{i:02d}": n for i, n in enumerate(result.notes, 1)})
-    staged.append(write_geopackage(staging / COVERAGE_GPKG, layers, dataset_metadata=metadata))
+    # the tables first and the service areas last: they are being drawn in a second process meanwhile
     long = long_table(result)
     summary = result.service_summary
     whole = result.whole_area.reset_index().rename(columns={"index": "unit"})
@@ -61,6 +57,16 @@ def write_coverage_outputs(
     staged.extend(service_files)
     tables.update(service_tables)
     staged.append(write_excel(tables, staging / "tables" / "coverage.xlsx", HEADERS_ZH))
+    # compact write-time forms: one walk_edges row per OSM way, integer metres/seconds in access_nodes
+    layers = coverage_gpkg_layers(result) | service_layers(result)
+    layers["isochrones"] = layers.pop("isochrones")  # (deferred: last)
+    metadata = {"title": "15分钟高品质生活服务圈 coverage", "generator": f"jlp_geo {__version__}",
+                "licence_osm": "OpenStreetMap data © OpenStreetMap contributors — licence: ODbL 1.0"}
+    metadata.update({f"provenance_{k}": v for k, v in result.provenance.items()})
+    metadata.update({f"note_{i:02d}": n for i, n in enumerate(result.notes, 1)})
+    staged.append(write_geopackage(staging / COVERAGE_GPKG, layers, dataset_metadata=metadata,
+                                   layer_metadata=coverage_layer_metadata(result), trusted_valid=VALID_BY_CONSTRUCTION,
+                                   no_spatial_index={"access_nodes"} if len(result.nodes) >= NODE_INDEX_LIMIT else ()))
     staged.append(write_coverage_map(result, staging / "maps" / COVERAGE_MAP, tianditu_token=tianditu_token,
                                      circles=circles))
     return staged
@@ -220,6 +226,7 @@ def coverage_from_inputs(
     result.notes[:0] = notes
     # what share of the study area / each 镇街 each input covers, carried into every unit row
     footprints = {"osm": footprint_from_lonlat(data.nodes["lon"].to_numpy(), data.nodes["lat"].to_numpy())}
+    del data  # the raw OSM tables are not needed for writing: their memory goes back before the outputs
     footprints.update({c.kind: c.footprint for c in (_dem_check, _pop_check) if c is not None})
     if census_totals is not None and townships is not None:
         footprints["census"] = census_footprint(to_storage(townships), census_totals)
