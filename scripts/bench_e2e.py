@@ -257,6 +257,52 @@ def _isochrones_alone(calls: list) -> float:
     return time.perf_counter() - t0
 
 
+class _PssSampler:
+    """Peak of the job's proportional set size plus its children's (``/proc/<pid>/smaps_rollup``), sampled.
+
+    PSS splits every page shared between the job and its forked child between them, so the sum is the
+    physical memory the two hold together -- not the RSS sum, which counts shared pages twice.
+    """
+
+    def __init__(self, interval: float = 0.1) -> None:
+        import threading
+
+        self.peak_mb, self.interval, self._stop = 0.0, interval, threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    @staticmethod
+    def _pss_kb(pid: int | str) -> int:
+        try:
+            with open(f"/proc/{pid}/smaps_rollup") as f:
+                return next(int(line.split()[1]) for line in f if line.startswith("Pss:"))
+        except (OSError, StopIteration):
+            return 0
+
+    def _children(self) -> list[str]:
+        kids = []
+        for task in os.listdir("/proc/self/task"):
+            try:
+                with open(f"/proc/self/task/{task}/children") as f:
+                    kids += f.read().split()
+            except OSError:
+                pass
+        return kids
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            total = self._pss_kb("self") + sum(self._pss_kb(k) for k in self._children())
+            self.peak_mb = max(self.peak_mb, total / 1024.0)
+            self._stop.wait(self.interval)
+
+    def __enter__(self) -> "_PssSampler":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
 def child(pbf: Path, out: Path) -> dict:
     """Run ``jlp-geo coverage`` once with stage timers; return the measurements."""
     times: dict[str, float] = {}
@@ -282,7 +328,7 @@ def child(pbf: Path, out: Path) -> dict:
 
     buf = io.StringIO()
     t0 = time.perf_counter()
-    with contextlib.redirect_stdout(buf):
+    with contextlib.redirect_stdout(buf), _PssSampler() as pss:
         status = main(["coverage", "--osm", str(pbf), "--out", str(out)])
     total = time.perf_counter() - t0
     # peak RSS of the job, plus what its forked child added beyond the pages it shares with the job: the
@@ -290,7 +336,7 @@ def child(pbf: Path, out: Path) -> dict:
     job_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
     child_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024.0
     child_extra = max(0.0, child_mb - fork_rss[0]) if fork_rss else 0.0
-    rss_mb = job_mb + child_extra
+    rss_mb = pss.peak_mb  # the target's measure: the job and its child together (PSS, sampled every 0.1 s)
     n_nodes = next((c[0][0].n_nodes for c in calls), 0)
     import warnings
 
@@ -302,7 +348,7 @@ def child(pbf: Path, out: Path) -> dict:
     iso_bg = _isochrones_alone(calls)
     sizes = {p.name: p.stat().st_size for p in out.rglob("*") if p.is_file()}
     return {"status": status, "total_s": total, "stages": times, "rss_mb": rss_mb, "n_nodes": n_nodes,
-            "floor_s": floor, "engine_rerun_s": engine_rerun, "iso_bg_s": iso_bg, "peaks": peaks, "job_mb": job_mb, "child_extra_mb": child_extra, "sizes": sizes, "stdout_tail": buf.getvalue().splitlines()[-3:]}
+            "floor_s": floor, "engine_rerun_s": engine_rerun, "iso_bg_s": iso_bg, "peaks": peaks, "job_mb": job_mb, "child_extra_mb": child_extra, "pss_mb": pss.peak_mb, "sizes": sizes, "stdout_tail": buf.getvalue().splitlines()[-3:]}
 
 
 # ---------------------------------------------------------------- the parent: sizes, table, targets
@@ -345,7 +391,9 @@ def main(argv: list[str] | None = None) -> int:
         rows.append(res)
         print(f"  {size}: total {res['total_s']:.1f} s, peak {res['rss_mb']:.0f} MB; stages "
               + ", ".join(f"{k} {v:.1f}" for k, v in res["stages"].items()), flush=True)
-        print(f"  peak RSS: job {res['job_mb']:.0f} MB + background child beyond shared pages {res['child_extra_mb']:.0f} MB; "
+        print(f"  peak memory: job + child together {res['pss_mb']:.0f} MB (PSS, sampled); job's own peak RSS {res['job_mb']:.0f} MB, "
+              f"child's peak beyond the pages it shares {res['child_extra_mb']:.0f} MB (their sum, an upper bound: "
+              f"{res['job_mb'] + res['child_extra_mb']:.0f} MB); "
               "job's peak after: " + ", ".join(f"{k} {v:.0f}" for k, v in res.get("peaks", {}).items()), flush=True)
         if not args.keep:
             shutil.rmtree(out, ignore_errors=True)
@@ -354,7 +402,7 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print(f"end-to-end `jlp-geo coverage` on synthetic grids (2 cores: {os.cpu_count()} CPUs visible); seconds")
     print("isochrones = the job's wait for the service areas drawn in a forked process meanwhile; iso bg = their own "
-          "compute time, re-run alone after the job; peak MB = the job's peak RSS + what its forked child added beyond the pages they share")
+          "compute time, re-run alone after the job; peak MB = the job and its forked child together (proportional set size, sampled every 0.1 s)")
     head = f"{'size':<6}{'nodes':>10}{'total':>8}" + "".join(f"{lab:>13}" for lab in labels) + f"{'other':>8}"
     head += f"{'peak MB':>9}{'gpkg MB':>9}{'html MB':>9}{'tot/(r+e)':>10}{'eng/floor':>10}{'iso bg':>8}"
     print(head)
@@ -375,14 +423,14 @@ def main(argv: list[str] | None = None) -> int:
         if r["size"] == "500k":
             targets += [
                 ("500k: wall <= 90 s", r["total_s"] <= 90, f"{r['total_s']:.1f} s"),
-                ("500k: peak RSS <= 2 GB", r["rss_mb"] <= 2048, f"{r['rss_mb']:.0f} MB"),
+                ("500k: peak memory <= 2 GB (job + child, PSS)", r["rss_mb"] <= 2048, f"{r['rss_mb']:.0f} MB"),
                 ("500k: coverage.gpkg <= 200 MB", gpkg <= 200, f"{gpkg:.1f} MB"),
                 ("500k: coverage.html <= 5 MB", html <= 5, f"{html:.2f} MB"),
             ]
         if r["size"] == "2M":
             targets += [
                 ("2M: wall <= 360 s", r["total_s"] <= 360, f"{r['total_s']:.1f} s"),
-                ("2M: peak RSS <= 8 GB", r["rss_mb"] <= 8192, f"{r['rss_mb']:.0f} MB"),
+                ("2M: peak memory <= 8 GB (job + child, PSS)", r["rss_mb"] <= 8192, f"{r['rss_mb']:.0f} MB"),
             ]
     print()
     print("targets (issue 14):")

@@ -314,12 +314,25 @@ def analyse_coverage(
         kinds = "+".join(sorted(set(services["source_kind"]))) if "source_kind" in services.columns else "OSM"
         iso_costs = {c.id: time_s[c.id].to_numpy() for c in categories if sources[c.id].size}
         isochrones = Background(isochrone_layer, network, categories, iso_costs, kinds)
+        del iso_costs
         dist = nearest_by_category(network, sources, metric="length")
     empty = [c.name_zh + f" ({c.id})" for c in categories if sources[c.id].size == 0]
     if empty:
         notes.append("没有找到服务设施 No service found for: " + "、".join(empty) + " — every resident counts as not covered for them")
     del caught
-    time_min = time_s / 60.0
+    # one block of per-node costs, metres and minutes per category side by side (NaN = unreachable): the
+    # node layer's columns, and what the rules read (no further copy of 2 x 21 columns per node)
+    ids = [c.id for c in categories]
+    costs = np.empty((network.n_nodes, 2 * len(ids)))
+    for j, cid in enumerate(ids):
+        costs[:, 2 * j] = dist[cid].to_numpy(dtype=float)
+    del dist
+    for j, cid in enumerate(ids):
+        costs[:, 2 * j + 1] = time_s[cid].to_numpy(dtype=float) / 60.0
+    del time_s
+    costs[~np.isfinite(costs)] = np.nan
+    dist = pd.DataFrame(costs[:, 0::2], columns=ids, copy=False)
+    time_min = pd.DataFrame(costs[:, 1::2], columns=ids, copy=False)
 
     dist_limits = {c.id: c.radius_m for c in categories}
     time_limits = {c.id: float(c.level_min) for c in categories}
@@ -358,16 +371,13 @@ def analyse_coverage(
         "component_size": network.component_size,
         "population": pop.weights,
     }
-    for c in categories:
-        for prefix, frame in (("dist_m_", dist), ("time_min_", time_min)):
-            v = frame[c.id].to_numpy(dtype=float, copy=True)
-            v[~np.isfinite(v)] = np.nan
-            node_cols[prefix + c.id] = v
-    node_cols[f"covered_time_{BASIC}"] = covered["time"][BASIC].to_numpy()
-    node_cols[f"covered_dist_{BASIC}"] = covered["dist"][BASIC].to_numpy()
-    nodes = gpd.GeoDataFrame(node_cols, geometry=gpd.points_from_xy(lon, lat), crs=get_settings().storage_crs)
-    del node_cols, dist, time_min
-    nodes = finish_layer(nodes, layer="access_nodes")
+    names = [prefix + cid for cid in ids for prefix in ("dist_m_", "time_min_")]
+    del dist, time_min
+    tail = {f"covered_time_{BASIC}": covered["time"][BASIC].to_numpy(), f"covered_dist_{BASIC}": covered["dist"][BASIC].to_numpy()}
+    frame = pd.concat([pd.DataFrame(node_cols), pd.DataFrame(costs, columns=names, copy=False), pd.DataFrame(tail)], axis=1, copy=False)
+    nodes = gpd.GeoDataFrame(frame, geometry=gpd.points_from_xy(lon, lat), crs=get_settings().storage_crs)
+    del node_cols, costs, frame
+    nodes = finish_layer(nodes, layer="access_nodes", copy=False)
 
     # aggregation
     whole = _share_table(pop.weights, covered, None)

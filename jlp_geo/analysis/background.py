@@ -43,17 +43,21 @@ def _die_with_parent() -> None:
         pass
 
 
-def _child(conn: Any, fn: Callable[..., Any], args: tuple, kwargs: dict) -> None:
+_WORK: list[tuple[Callable[..., Any], tuple, dict]] = []  # the work the next fork takes (not kept by the parent)
+
+
+def _child(conn: Any) -> None:
     _die_with_parent()
+    fn, args, kwargs = _WORK.pop()
     try:
-        payload = ("ok", pickle.dumps(fn(*args, **kwargs), protocol=pickle.HIGHEST_PROTOCOL))
+        payload = b"k" + pickle.dumps(fn(*args, **kwargs), protocol=pickle.HIGHEST_PROTOCOL)
     except BaseException as exc:  # handed back and raised in the parent
         try:
-            payload = ("err", pickle.dumps(exc))
+            payload = b"e" + pickle.dumps(exc)
         except Exception:
-            payload = ("err", pickle.dumps(RuntimeError("".join(traceback.format_exception(exc)))))
+            payload = b"e" + pickle.dumps(RuntimeError("".join(traceback.format_exception(exc))))
     try:
-        conn.send_bytes(pickle.dumps(payload, protocol=pickle.HIGHEST_PROTOCOL))
+        conn.send_bytes(payload)
     except OSError:  # the parent is gone (interrupted): nobody waits for the result
         pass
     finally:
@@ -85,10 +89,15 @@ class Background(Generic[T]):
             return
         ctx = multiprocessing.get_context("fork")
         self._conn, child_conn = ctx.Pipe(duplex=False)
-        self._process = ctx.Process(target=_child, args=(child_conn, fn, args, kwargs), daemon=True,
-                                    name="jlp_geo-background")
-        self._process.start()
-        child_conn.close()
+        # the child finds its work in _WORK (inherited by the fork), so the parent keeps no reference to
+        # the arguments once the child runs: their memory can go back while the child still works
+        _WORK.append((fn, args, kwargs))
+        try:
+            self._process = ctx.Process(target=_child, args=(child_conn,), daemon=True, name="jlp_geo-background")
+            self._process.start()
+        finally:
+            _WORK.clear()
+            child_conn.close()
 
     @property
     def forked(self) -> bool:
@@ -99,19 +108,20 @@ class Background(Generic[T]):
         """The function's return value (waits for the child); its exception is raised here."""
         if not self._done:
             try:
-                kind, data = pickle.loads(self._conn.recv_bytes())
+                data = self._conn.recv_bytes()
             except EOFError:
                 code = self._process.exitcode if self._process is not None else None
-                kind, data = "err", pickle.dumps(RuntimeError(f"the background process ended without a result (exit {code})"))
+                data = b"e" + pickle.dumps(RuntimeError(f"the background process ended without a result (exit {code})"))
             finally:
                 self._conn.close()
                 if self._process is not None:
                     self._process.join()
-            value = pickle.loads(data)
-            if kind == "ok":
+            value = pickle.loads(memoryview(data)[1:])
+            if data[:1] == b"k":
                 self._value = value
             else:
                 self._error = value
+            del data
             self._done = True
         if self._error is not None:
             raise self._error

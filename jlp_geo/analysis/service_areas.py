@@ -194,8 +194,8 @@ def network_raster(
     cols, rows = int(np.ceil((xmax - xmin) / res)), int(np.ceil((ymax - ymin) / res))
     label = np.full((rows, cols), -1, dtype=np.int32)
     step = res / 2.0
-    for s0 in range(0, seg_a.size, _CHUNK):
-        ids = np.arange(s0, min(s0 + _CHUNK, seg_a.size), dtype=np.int32)
+    for s0 in range(0, seg_a.size, _CHUNK // 2):
+        ids = np.arange(s0, min(s0 + _CHUNK // 2, seg_a.size), dtype=np.int32)
         ax, ay, bx, by = x[seg_a[ids]], y[seg_a[ids]], x[seg_b[ids]], y[seg_b[ids]]
         n = np.ceil(np.hypot(bx - ax, by - ay) / step).astype(np.int64) + 1
         rep = np.repeat(np.arange(ids.size), n)
@@ -206,11 +206,12 @@ def network_raster(
         c = np.clip(((sx - xmin) / res).astype(np.int64), 0, cols - 1)
         r = np.clip(((ymax - sy) / res).astype(np.int64), 0, rows - 1)
         label[r, c] = ids[rep]
+        del ids, ax, ay, bx, by, n, rep, first, frac, sx, sy, c, r
     lim = ((buffer_m + 1.5 * res) / res) ** 2
     margin = int(np.ceil(np.sqrt(lim))) + 1  # a band pixel's nearest line pixel lies within this many rows
     near = np.full((rows, cols), -1, dtype=np.int32)
     tgrid = np.zeros((rows, cols), dtype=np.float32)
-    slab = max(4 * margin, 4_000_000 // cols)  # rows per slab: the distance transform runs slab by slab
+    slab = max(4 * margin, 2_000_000 // cols)  # rows per slab: the distance transform runs slab by slab
     cc = np.arange(cols, dtype=np.int32)[None, :]
     for r0 in range(0, rows, slab):
         # distance transform of the slab plus a margin above and below: exact for every band pixel of the slab
@@ -229,6 +230,7 @@ def network_raster(
         keep = (d <= buffer_m) & (seg >= 0)
         near[r0 : r0 + slab].reshape(-1)[local[keep]] = seg[keep]
         tgrid[r0 : r0 + slab].reshape(-1)[local[keep]] = t[keep]
+        del local, seg, row, col, px, py, t, d, keep  # before the next slab's transform
     del label
     bcount = ((rows + BLOCK - 1) // BLOCK) * ((cols + BLOCK - 1) // BLOCK)
     held = np.zeros(bcount, dtype=bool)
@@ -262,8 +264,9 @@ def _block_candidates(network, seg_a, seg_b, block, cols, xmin, ymax, res, buffe
     present[block] = True
     x, y = network.x, network.y
     found_b, found_s = [], []
-    for s0 in range(0, seg_a.size, _CHUNK):
-        s = np.arange(s0, min(s0 + _CHUNK, seg_a.size), dtype=np.int64)
+    step = _CHUNK // 5  # about 16 blocks per segment: a batch's pair arrays stay near 100 MB
+    for s0 in range(0, seg_a.size, step):
+        s = np.arange(s0, min(s0 + step, seg_a.size), dtype=np.int64)
         ax, ay, bx, by = x[seg_a[s]], y[seg_a[s]], x[seg_b[s]], y[seg_b[s]]
         c_lo = np.floor((np.minimum(ax, bx) - reach - xmin) / side).astype(np.int64)
         c_hi = np.floor((np.maximum(ax, bx) + reach - xmin) / side).astype(np.int64)
@@ -280,14 +283,16 @@ def _block_candidates(network, seg_a, seg_b, block, cols, xmin, ymax, res, buffe
         k, b, br, bc = k[ok], b[ok], br[ok], bc[ok]
         _, d = _project(xmin + (bc + 0.5) * side, ymax - (br + 0.5) * side, ax[k], ay[k], bx[k], by[k])
         near = d <= reach
-        found_b.append(b[near])
-        found_s.append(s[k[near]])
-    pair_b = np.concatenate(found_b) if found_b else np.zeros(0, dtype=np.int64)
-    pair_s = np.concatenate(found_s) if found_s else np.zeros(0, dtype=np.int64)
+        found_b.append(b[near].astype(np.int32))
+        found_s.append(s[k[near]].astype(np.int32))
+        del k, off, br, bc, b, ok, d, near
+    pair_b = np.concatenate(found_b) if found_b else np.zeros(0, dtype=np.int32)
+    del found_b
+    pair_s = np.concatenate(found_s) if found_s else np.zeros(0, dtype=np.int32)
+    del found_s
     ptr = np.zeros(nblocks + 1, dtype=np.int64)
     np.cumsum(np.bincount(pair_b, minlength=nblocks), out=ptr[1:])
-    order = np.argsort(pair_b, kind="stable")
-    return ptr, pair_s[order].astype(np.int32)
+    return ptr, pair_s[np.argsort(pair_b, kind="stable")]
 
 
 def reach_fractions(
@@ -345,11 +350,16 @@ def service_area_grid(
     # both a reached street (whose reached piece comes within the buffer plus half the block's diagonal of
     # the block's centre) and a street not reached whole, measure the pixels still out against those pieces
     nblocks = raster.block_ptr.size - 1
-    not_whole = np.bincount(raster.block_of, weights=~full[raster.block_seg], minlength=nblocks) > 0
+    not_whole = np.zeros(nblocks, dtype=bool)
+    not_whole[raster.block_of[~full[raster.block_seg]]] = True
     pair = np.flatnonzero(any_reach[raster.block_seg] & not_whole[raster.block_of])
-    bx, by = _block_centres(raster, raster.block_of[pair])
-    close = _piece_distance(network, raster, bx, by, raster.block_seg[pair], f_a, f_b)
-    pair = pair[close <= raster.buffer_m + BLOCK * raster.resolution_m / np.sqrt(2.0)]
+    reach = raster.buffer_m + BLOCK * raster.resolution_m / np.sqrt(2.0)
+    close = np.zeros(pair.size, dtype=bool)
+    for c0 in range(0, pair.size, _CHUNK * 4):  # in chunks: the distance's temporaries stay small
+        p = pair[c0 : c0 + _CHUNK * 4]
+        bx, by = _block_centres(raster, raster.block_of[p])
+        close[c0 : c0 + p.size] = _piece_distance(network, raster, bx, by, raster.block_seg[p], f_a, f_b) <= reach
+    pair = pair[close]
     ptr = np.r_[0, np.cumsum(np.bincount(raster.block_of[pair], minlength=nblocks))]
     cand = raster.block_seg[pair]
     active = np.flatnonzero(ptr[1:] > ptr[:-1])

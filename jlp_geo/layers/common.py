@@ -36,6 +36,7 @@ def finish_layer(
     geometry: Iterable[Any] | None = None,
     crs: object = "EPSG:4326",
     layer: str = "layer",
+    copy: bool = True,
 ) -> gpd.GeoDataFrame:
     """Build a layer that meets the provenance contract, in the storage CRS.
 
@@ -51,6 +52,10 @@ def finish_layer(
         CRS of *geometry* (WGS84 for the gazetteer).
     layer
         Layer name used in error messages.
+    copy
+        False when *records* is a GeoDataFrame the caller hands over (built for this call and
+        not used after): its columns are then taken as they are, without a copy (a layer of
+        2 M network nodes x 40 columns is 700 MB).
 
     Returns
     -------
@@ -64,7 +69,7 @@ def finish_layer(
         (a programming error in a builder, not a user error).
     """
     if isinstance(records, gpd.GeoDataFrame) and geometry is None:
-        gdf = records.copy()
+        gdf = records.copy(deep=copy)
     else:
         df = pd.DataFrame(list(records) if not isinstance(records, pd.DataFrame) else records).reset_index(drop=True)
         gdf = gpd.GeoDataFrame(df, geometry=gpd.GeoSeries(list(geometry or [None] * len(df)), crs=crs), crs=crs)
