@@ -235,6 +235,7 @@ def analyse_coverage(
     census: dict[str, float] | None = None,
     census_source: str = "census totals per 镇街 (user file)",
     service_inputs: ServiceInputs | None = None,
+    release_osm: bool = False,
 ) -> CoverageResult:
     """Run the 15-minute coverage analysis on OSM data already read (any channel).
 
@@ -272,6 +273,10 @@ def analyse_coverage(
     service_inputs
         The planners' facility lists and POI exports, merged with the OSM services
         (:func:`jlp_geo.analysis.service_inputs.services_from_sources`).
+    release_osm
+        Drop *osm*'s tables (:meth:`~jlp_geo.sources.osm.OsmData.release`) once the network,
+        the services and the residential land are built from them: for callers that do not
+        need them afterwards, so that large extracts leave memory early.
 
     Returns
     -------
@@ -305,6 +310,14 @@ def analyse_coverage(
     n_off = int(services["off_network"].sum())
     if n_off:
         notes.append(f"{n_off} service(s) lie more than {snap_max_m:g} m from the walk network: flagged off_network and not used")
+
+    residential = None
+    if census and population is None:  # residential land to spread census totals over (read before the tables go)
+        residential = services_from_osm(osm, [RESIDENTIAL_LAND], crs=crs)
+        residential = residential[residential["included"].astype(bool)] if len(residential) else residential
+    osm_provenance = osm.provenance
+    if release_osm:
+        osm.release()
 
     sources = {c.id: np.unique(access.loc[(access["category"] == c.id) & ~access["off_network"], "node"].to_numpy()) for c in categories}
     with warnings.catch_warnings(record=True) as caught:
@@ -352,8 +365,6 @@ def analyse_coverage(
                 where="--census",
                 fix="run it through jlp-geo build (which has the 镇街 layer), or give --population FILE instead",
             )
-        residential = services_from_osm(osm, [RESIDENTIAL_LAND], crs=crs)
-        residential = residential[residential["included"].astype(bool)] if len(residential) else residential
         pop = population_from_census(townships, census, residential, network.x, network.y, crs, source=census_source)
         notes.append(f"人口按镇街普查数分摊到 {len(residential):,} 处居住用地/住宅建筑 (OSM) — census totals spread by residential area")
     else:
@@ -401,7 +412,7 @@ def analyse_coverage(
 
     services_out = services.copy()
     provenance = {
-        "osm": osm.provenance,
+        "osm": osm_provenance,
         "population": pop.label,
         "speed_m_per_min": f"{speed_m_per_min:g}",
         "dem": str(dem) if dem else "none (flat)",

@@ -32,6 +32,16 @@ def background_enabled() -> bool:
     return not multiprocessing.current_process().daemon
 
 
+def _trim_heap() -> None:
+    """glibc: return the heap's free pages to the system (``malloc_trim``); elsewhere nothing."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except Exception:
+        pass
+
+
 def _die_with_parent() -> None:
     """Linux: the kernel ends this child when its parent dies (even by SIGKILL); elsewhere nothing."""
     try:
@@ -87,6 +97,7 @@ class Background(Generic[T]):
                 self._error = exc
             self._done = True
             return
+        _trim_heap()  # memory the process has freed goes back to the system, not into the child's copy
         ctx = multiprocessing.get_context("fork")
         self._conn, child_conn = ctx.Pipe(duplex=False)
         # the child finds its work in _WORK (inherited by the fork), so the parent keeps no reference to

@@ -39,8 +39,15 @@ def polygons_from_grid(
     r0, c0 = int(rows_in[0]) - 1, int(cols_in[0]) - 1
     z = np.zeros((int(rows_in[-1]) - r0 + 2, int(cols_in[-1]) - c0 + 2))  # float64: contourpy would copy any other
     z[1:-1, 1:-1] = grid[r0 + 1 : int(rows_in[-1]) + 1, c0 + 1 : int(cols_in[-1]) + 1]
-    gen = contourpy.contour_generator(z=z, name="serial", corner_mask=False,
-                                      fill_type=contourpy.FillType.ChunkCombinedOffsetOffset)
+    # the generator class itself, with the cell coordinates as broadcast views: contour_generator() would
+    # first build two full float64 coordinate grids (memory: three times the grid's)
+    ny, nx = z.shape
+    gen = contourpy.SerialContourGenerator(
+        np.broadcast_to(np.arange(nx, dtype=np.float64)[None, :], z.shape),
+        np.broadcast_to(np.arange(ny, dtype=np.float64)[:, None], z.shape),
+        z, None, corner_mask=False, line_type=contourpy.LineType.Separate,
+        fill_type=contourpy.FillType.ChunkCombinedOffsetOffset, quad_as_tri=False, z_interp=contourpy.ZInterp.Linear,
+    )
     points, offsets, outer = (a[0] for a in gen.filled(0.5, 2.0))
     if points is None or len(points) == 0:
         return shapely.Polygon()

@@ -210,6 +210,8 @@ def coverage_from_inputs(
         notes.append("no --boundary given: the study area is the extent of the OSM data")
     census_totals, census_source = read_census(census) if census else (None, "")
     service_inputs = read_service_inputs(facilities, pois, poi_source=poi_source, input_crs=input_crs, bounds=bounds)
+    # what share of the study area / each 镇街 each input covers (the OSM tables are released during the analysis)
+    footprints = {"osm": footprint_from_lonlat(data.nodes["lon"].to_numpy(), data.nodes["lat"].to_numpy())}
     result = analyse_coverage(
         data,
         service_inputs=service_inputs,
@@ -222,11 +224,10 @@ def coverage_from_inputs(
         speed_m_per_min=speed_m_per_min or DEFAULT_SPEED_M_PER_MIN,
         analysis_crs=crs,
         study_area=study_area,
+        release_osm=True,
     )
     result.notes[:0] = notes
-    # what share of the study area / each 镇街 each input covers, carried into every unit row
-    footprints = {"osm": footprint_from_lonlat(data.nodes["lon"].to_numpy(), data.nodes["lat"].to_numpy())}
-    del data  # the raw OSM tables are not needed for writing: their memory goes back before the outputs
+    del data
     footprints.update({c.kind: c.footprint for c in (_dem_check, _pop_check) if c is not None})
     if census_totals is not None and townships is not None:
         footprints["census"] = census_footprint(to_storage(townships), census_totals)

@@ -8,10 +8,12 @@ into the compact, already-escaped data the page runtime
 * :func:`share_class` / :func:`share_codes` -- the colour class of a hex, computed
   here in Python (fixed bins :data:`SHARE_BREAKS`, colours :data:`SHARE_COLOURS`);
   the page only looks the colour up;
-* :func:`hex_data` -- H3 hexes as parallel arrays (encoded rings, population,
-  one class character per category, shares in per mille);
-* :func:`service_data`, :func:`isochrone_data`, :func:`unit_data` -- service
-  points, service areas and 镇街/组团 outlines with their popups.
+* :func:`service_data`, :func:`unit_data` -- service points and 镇街/组团
+  outlines with their popups.
+
+The H3 hexes are :func:`jlp_geo.viz.coverage_hexes.hex_data` (centres + one shared
+hexagon, class codes, compact shares), the service areas
+:func:`jlp_geo.viz.coverage_areas.isochrone_data` (thinned for display).
 
 Coordinates are rounded to 5 decimals (:mod:`jlp_geo.viz.geometry`), every text
 from the data goes through :func:`escape_text`.
@@ -20,7 +22,7 @@ from the data goes through :func:`escape_text`.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import geopandas as gpd
@@ -28,8 +30,8 @@ import numpy as np
 import pandas as pd
 
 from ..crs import to_analysis, to_display
-from .escape import escape_text
-from .geometry import COORD_DECIMALS, display_frame, drop_small_holes, encode_polygons, encode_ring, simplify_each
+from .escape import escape_text, is_missing
+from .geometry import display_frame, encode_polygons, encode_rings
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..analysis.accessibility import CoverageResult
@@ -45,8 +47,7 @@ __all__ = [
     "analysis_crs_of",
     "coverage_categories",
     "default_category",
-    "hex_data",
-    "isochrone_data",
+    "escape_all",
     "service_data",
     "share_class",
     "share_codes",
@@ -121,16 +122,31 @@ def share_codes(shares: np.ndarray, population: np.ndarray) -> np.ndarray:
     return np.where((population > 0) & np.isfinite(shares), out, "n")
 
 
-def _permille(values: np.ndarray) -> list[int | None]:
-    return [None if not math.isfinite(v) else round(v * 1000) for v in values.astype(float)]
-
-
 def _pct(value: object) -> str:
     try:
         v = float(value)  # type: ignore[arg-type]
     except (TypeError, ValueError):
         return "—"
     return "—" if not math.isfinite(v) else f"{v * 100:.1f}%"
+
+
+def escape_all(values: Iterable[object]) -> list[str]:
+    """:func:`escape_text` of every value, in one pass over all of them (thousands of names and ids).
+
+    The texts are joined by tabs, which :func:`escape_text` keeps and which it
+    applies character by character, escaped once and split again; a text that
+    itself holds a tab is escaped one by one instead.
+
+    Examples
+    --------
+    >>> escape_all(["a<b", None, "8940190d923ffff", float("nan")])
+    ['a&lt;b', '', '8940190d923ffff', '']
+    """
+    texts = ["" if is_missing(v) else str(v) for v in values]
+    joined = "\t".join(texts)
+    if joined.count("\t") != max(len(texts) - 1, 0):
+        return [escape_text(t) for t in texts]
+    return escape_text(joined).split("\t") if texts else []
 
 
 # ---------------------------------------------------------------- categories
@@ -231,59 +247,6 @@ def default_category(cats: list[dict[str, Any]]) -> int:
 # ---------------------------------------------------------------- layers
 
 
-def hex_data(result: CoverageResult, cats: list[dict[str, Any]]) -> tuple[dict[str, Any], tuple[float, float, float, float]]:
-    """The H3 hexes as parallel arrays, and their display bounds.
-
-    Parameters
-    ----------
-    result
-        The coverage analysis (``by_hex``).
-    cats
-        Menu entries from :func:`coverage_categories`.
-
-    Returns
-    -------
-    data : dict
-        ``id`` (escaped H3 cell), ``ring`` (encoded outer ring), ``pop``,
-        ``cls`` (one class character per category, ``"-"`` where the category
-        has no share), ``s`` (shares in per mille) and, when known, ``nodes``.
-    bounds : tuple of float
-        ``(west, south, east, north)`` in degrees (NaN when there are no hexes).
-    """
-    hexes = result.by_hex
-    shown = to_display(hexes[[hexes.geometry.name]])
-    pop = hexes["population"].to_numpy(float) if "population" in hexes.columns else np.zeros(len(hexes))
-    pop = np.nan_to_num(pop, nan=0.0)
-    codes, shares = [], []
-    for cat in cats:
-        if cat["ok"]:
-            s = hexes[cat["column"]].to_numpy(float)
-            codes.append(share_codes(s, pop))
-            shares.append(s)
-        else:
-            codes.append(np.full(len(hexes), "-"))
-            shares.append(np.full(len(hexes), np.nan))
-    code_rows = ["".join(chars) for chars in zip(*codes)] if len(hexes) else []
-    share_rows = [_permille(np.array(row)) for row in zip(*shares)] if len(hexes) else []
-    rings = []
-    for geom in shown.geometry:
-        poly = geom if geom.geom_type == "Polygon" else max(geom.geoms, key=lambda g: g.area)
-        rings.append(encode_ring(np.asarray(poly.exterior.coords)[:-1, :2]))
-    ids = hexes["h3_cell"].astype(str).map(escape_text).tolist() if "h3_cell" in hexes.columns else [""] * len(hexes)
-    nodes = hexes["n_nodes"].fillna(0).astype(int).tolist() if "n_nodes" in hexes.columns else None
-    data = {
-        "id": ids,
-        "ring": rings,
-        "pop": [round(float(p), 1) for p in pop],
-        "cls": code_rows,
-        "s": share_rows,
-    }
-    if nodes is not None:
-        data["nodes"] = nodes
-    bounds = tuple(float(v) for v in shown.total_bounds) if len(shown) else (np.nan,) * 4
-    return data, bounds  # type: ignore[return-value]
-
-
 def service_data(result: CoverageResult, cats: list[dict[str, Any]], analysis_crs: object) -> dict[str, Any]:
     """The included services of the menu's categories as parallel arrays.
 
@@ -299,18 +262,23 @@ def service_data(result: CoverageResult, cats: list[dict[str, Any]], analysis_cr
     Returns
     -------
     dict
-        ``k`` (menu index of the category), ``xy`` (flat lon, lat rounded to 5
-        decimals), ``off`` (1 if off the walking network) and ``nm`` (escaped name).
+        ``k`` (menu index of the category), ``pt`` (all points as one encoded
+        polyline, lat/lng rounded to 5 decimals), ``off`` (indices of the services
+        off the walking network), ``nm`` (escaped name), ``src`` (per service its
+        sources: ``[h, rest]`` for ``srcHead[h] + ": " + rest``, or a plain string)
+        and ``srcHead`` (the escaped source texts before the last ``": "``, shared
+        by many services: file, dataset and date).
     """
     svc = result.services
     index = {c["id"]: i for i, c in enumerate(cats)}
+    empty: dict[str, Any] = {"k": [], "pt": "", "off": [], "nm": [], "src": [], "srcHead": []}
     if len(svc) == 0:
-        return {"k": [], "xy": [], "off": [], "nm": [], "src": []}
+        return empty
     keep = np.array(svc["included"], dtype=bool) if "included" in svc.columns else np.ones(len(svc), bool)
     keep &= svc["category"].isin(list(index)).to_numpy() & ~(svc.geometry.isna() | svc.geometry.is_empty).to_numpy()
     svc = svc[keep]
     if len(svc) == 0:
-        return {"k": [], "xy": [], "off": [], "nm": [], "src": []}
+        return empty
     metric = to_analysis(svc[["category", svc.geometry.name]], analysis_crs)
     points = metric.set_geometry(metric.geometry.representative_point())
     shown = to_display(points)
@@ -322,12 +290,24 @@ def service_data(result: CoverageResult, cats: list[dict[str, Any]], analysis_cr
     for alt in names[1:]:
         name = name.where(name.fillna("").astype(str).str.strip() != "", alt)
     off = svc["off_network"].fillna(False).to_numpy(bool) if "off_network" in svc.columns else np.zeros(len(svc), bool)
+    heads: dict[str, int] = {}
+    src = []
+    for parts in _sources(svc).map(lambda t: [p for p in t.split(" | ") if p]):
+        src.append([[heads.setdefault(h, len(heads)), r] if sep else h for h, sep, r in (p.rpartition(": ") for p in parts)])
+    # then every text escaped at once: heads (as keys) and the rest of each part
+    rests = escape_all(p[1] if isinstance(p, list) else p for parts in src for p in parts)
+    at = 0
+    for parts in src:
+        for j, p in enumerate(parts):
+            parts[j] = [p[0], rests[at]] if isinstance(p, list) else rests[at]
+            at += 1
     return {
         "k": [index[c] for c in svc["category"]],
-        "xy": [float(v) for v in np.round(np.column_stack([shown.geometry.x, shown.geometry.y]), COORD_DECIMALS).ravel()],
-        "off": [int(v) for v in off],
-        "nm": [escape_text(v) for v in name],
-        "src": [[escape_text(p) for p in str(v).split(" | ") if p] for v in _sources(svc)],
+        "pt": encode_rings(np.column_stack([shown.geometry.x, shown.geometry.y]), np.array([len(shown)]))[0],
+        "off": np.flatnonzero(off).tolist(),
+        "nm": escape_all(name),
+        "src": src,
+        "srcHead": escape_all(heads),
     }
 
 
@@ -336,47 +316,6 @@ def _sources(svc: pd.DataFrame) -> pd.Series:
     if "sources" in svc.columns:
         return svc["sources"].fillna(svc.get("source", "")).astype(str)
     return svc["source"].fillna("").astype(str) if "source" in svc.columns else pd.Series([""] * len(svc), index=svc.index)
-
-
-def isochrone_data(
-    result: CoverageResult, cats: list[dict[str, Any]], analysis_crs: object, simplify_m: float, min_hole_m2: float
-) -> dict[str, Any]:
-    """Service area of each category: ``{id: {"r": encoded polygons, "t": escaped caption}}``.
-
-    Holes smaller than *min_hole_m2* are filled and outlines simplified by
-    *simplify_m* metres (drawing only: the figures are not affected).
-    """
-    iso = result.isochrones
-    if iso is None or len(iso) == 0 or "category" not in iso.columns:
-        return {}
-    iso = iso[~(iso.geometry.isna() | iso.geometry.is_empty)]
-    ids = {c["id"] for c in cats}
-    iso = iso[iso["category"].isin(ids)]
-    if len(iso) == 0:
-        return {}
-    metric = to_analysis(iso[["category", iso.geometry.name]], analysis_crs)
-    geoms = [drop_small_holes(g, min_hole_m2) for g in metric.geometry]
-    metric = metric.set_geometry(gpd.GeoSeries(geoms, index=metric.index, crs=metric.crs))
-    if simplify_m > 0:
-        metric = metric.set_geometry(
-            gpd.GeoSeries(simplify_each(metric.geometry.values, simplify_m), index=metric.index, crs=metric.crs)
-        )
-    shown = to_display(metric)
-    out: dict[str, Any] = {}
-    for cat, geom, minutes, area in zip(
-        shown["category"],
-        shown.geometry,
-        iso["minutes"] if "minutes" in iso.columns else [None] * len(iso),
-        iso["area_km2"] if "area_km2" in iso.columns else [None] * len(iso),
-    ):
-        out[str(cat)] = {
-            "r": encode_polygons(geom),
-            "t": escape_text(
-                f"{minutes}分钟服务范围 {minutes}-minute service area"
-                + (f"（{float(area):.2f} 平方公里 km²）" if area is not None and math.isfinite(float(area)) else "")
-            ),
-        }
-    return out
 
 
 def _is_approximate(units: gpd.GeoDataFrame) -> bool:

@@ -23,13 +23,17 @@ The page follows the atlas rules (:mod:`jlp_geo.viz.atlas`): every script
 inline (:func:`render_offline`), no basemap at start (OpenStreetMap / 天地图 on
 demand), every text from the data escaped with :func:`escape_text` (OSM names
 are hostile input), coordinates rounded to 5 decimals and only the shown
-numbers embedded (hex data as parallel arrays, shares in per mille).
+numbers embedded, compactly enough for tens of thousands of hexes and thousands of
+services (:mod:`jlp_geo.viz.coverage_hexes`: centres + one shared hexagon, class
+codes, shares in per mille only where the class does not say them; services as one
+encoded polyline with shared source texts; service areas thinned for display in one
+vectorised pass, :func:`jlp_geo.viz.geometry.thin_polygons`).
 
 The colour class of every hex and category is computed in Python
 (:func:`jlp_geo.viz.coverage_data.share_class`); the page only looks the colour up.
 
 This module assembles the page; the embedded data is built by
-:mod:`jlp_geo.viz.coverage_data`, the script that draws it is
+:mod:`jlp_geo.viz.coverage_data` and :mod:`jlp_geo.viz.coverage_hexes`, the script that draws it is
 :mod:`jlp_geo.viz.coverage_runtime`.
 """
 
@@ -45,6 +49,7 @@ import folium
 from ..errors import InputDataError
 from .circles_map import add_circles_layer
 from .controls import GroupedLayers, HtmlBox, notes_html
+from .coverage_areas import isochrone_data
 from .coverage_data import (
     GAP_COLOUR,
     GAP_OUTLINE,
@@ -54,15 +59,23 @@ from .coverage_data import (
     analysis_crs_of,
     coverage_categories,
     default_category,
-    hex_data,
-    isochrone_data,
     service_data,
     unit_data,
 )
+from .coverage_hexes import hex_data
 from .coverage_runtime import COVERAGE_CSS, CoverageRuntime, legend_html
 from .coverage_scenario import scenario_data
 from .escape import escape_text
-from .page import COORDINATES_NOTE, add_basemaps, add_map_tools, basemap_note, fit_map, has_tianditu, new_map, write_page
+from .page import (
+    COORDINATES_NOTE,
+    add_basemaps,
+    add_map_tools,
+    basemap_note,
+    fit_map,
+    has_tianditu,
+    new_map,
+    write_page,
+)
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..analysis.accessibility import CoverageResult
@@ -77,7 +90,9 @@ RULE_TEXT = {
 }
 
 
-def _method_notes(result: CoverageResult, rule: str, cats: list[dict[str, Any]], tianditu: bool) -> list[str]:
+def _method_notes(
+    result: CoverageResult, rule: str, cats: list[dict[str, Any]], tianditu: bool, area_tolerance: float = 0.0
+) -> list[str]:
     prov = {str(k): str(v) for k, v in (result.provenance or {}).items()}
     speed = prov.get("speed_m_per_min", "")
     dem = prov.get("dem", "")
@@ -102,6 +117,12 @@ def _method_notes(result: CoverageResult, rule: str, cats: list[dict[str, Any]],
     ]
     notes += [f"来源 Source（{k}）：{v}" for k, v in prov.items()]
     notes += [str(n) for n in (result.notes or [])]
+    if area_tolerance > 0:
+        notes.append(
+            f"服务范围边界为显示而简化（±{area_tolerance:.0f} 米，小空洞已填充），面积与覆盖率按原始范围计算 "
+            f"service-area outlines simplified for display (±{area_tolerance:.0f} m, small holes filled); "
+            "areas and shares use the exact areas"
+        )
     no_share = [c["label"] for c in cats if not c["ok"]]
     if no_share:
         notes.append("此标准下无覆盖率（无服务半径）no share under this rule: " + "、".join(no_share))
@@ -147,6 +168,7 @@ def coverage_map(
     basis_short = "路网节点数 nodes" if unweighted else "人口 population"
 
     hexes, bounds = hex_data(result, cats)
+    iso, area_tolerance = isochrone_data(result, cats, simplify_m, min_hole_m2)
     after = scenario_data(result, cats, hexes, rule)  # --scenario plan: the before/after toggle
     town, town_rough = unit_data(result.by_township, cats, rule, basis_short, crs, simplify_m)
     cluster, cluster_rough = unit_data(result.by_cluster, cats, rule, basis_short, crs, simplify_m)
@@ -184,7 +206,7 @@ def coverage_map(
         "ruleShort": escape_text("时间标准 time rule" if rule == "time" else "距离标准 distance rule"),
         "hex": hexes,
         "svc": service_data(result, cats, crs),
-        "iso": isochrone_data(result, cats, crs, simplify_m, min_hole_m2),
+        "iso": iso,
         "town": town,
         "cluster": cluster,
         "townDash": "6 4" if (town_rough or cluster_rough) else None,
@@ -213,7 +235,9 @@ def coverage_map(
     GroupedLayers(base_layers, groups, collapsed=False, position="topright").add_to(m)
     add_map_tools(m, title)
     HtmlBox(
-        notes_html(_method_notes(result, rule, cats, has_tianditu(base_layers)), title="方法与说明 Method & notes"),
+        notes_html(
+            _method_notes(result, rule, cats, has_tianditu(base_layers), area_tolerance), title="方法与说明 Method & notes"
+        ),
         position="bottomleft",
         css_class="jlp-notes",
     ).add_to(m)
@@ -250,8 +274,11 @@ def write_coverage_map(
         (network metres ≤ the category's radius; categories without a radius
         are listed but cannot be selected).
     simplify_m
-        Douglas-Peucker tolerance in metres for 镇街/组团 outlines and service
-        areas (H3 hexes are drawn exactly).
+        Douglas-Peucker tolerance in metres for 镇街/组团 outlines, and the
+        smallest one for service areas (raised with the extent and a vertex budget,
+        see :func:`jlp_geo.viz.coverage_areas.isochrone_data`; the tolerance used is
+        stated in the method notes).  H3 hexes are drawn from their centres and one
+        shared hexagon (within 2 m, :mod:`jlp_geo.viz.coverage_hexes`).
     min_hole_m2
         Holes smaller than this (m²) are filled in the drawn service areas: the
         25 m street corridors leave many tiny holes that cost size and show

@@ -1,8 +1,10 @@
 """The coverage page's runtime: the script that draws and switches categories, its CSS and legend.
 
 :class:`CoverageRuntime` embeds the data of :mod:`jlp_geo.viz.coverage_data` once
-(script-safe JSON) and draws it with plain Leaflet: decodes the hex rings,
-colours the hexes of the selected category by their precomputed class, draws
+(script-safe JSON) and draws it with plain Leaflet: places the hexes from their
+centres and the shared hexagon (:mod:`jlp_geo.viz.coverage_hexes`), decodes their
+compact shares on demand, colours the hexes of the selected category by their
+precomputed class, draws
 that category's services and service area, the 镇街/组团 outlines, and keeps the
 legend (:func:`legend_html`) in step with the ``#jlp-category`` select.  The
 page exposes ``jlpCoverage`` (``setCategory``, ``current``, ``decode``) for tests.
@@ -13,10 +15,16 @@ from __future__ import annotations
 from typing import Any
 
 import folium
-from branca.element import MacroElement
+from branca.element import Element, MacroElement
 from folium.template import Template
 
-from .coverage_data import GAP_COLOUR, GAP_OUTLINE, NO_POPULATION_COLOUR, SHARE_BREAKS, SHARE_COLOURS
+from .coverage_data import (
+    GAP_COLOUR,
+    GAP_OUTLINE,
+    NO_POPULATION_COLOUR,
+    SHARE_BREAKS,
+    SHARE_COLOURS,
+)
 from .escape import escape_text, script_json
 
 __all__ = ["COVERAGE_CSS", "CoverageRuntime", "legend_html"]
@@ -72,8 +80,27 @@ class CoverageRuntime(MacroElement):
             }
             function polygons(r) { return r.map(function (p) { return p.map(decode); }); }
             var cats = D.cats, H = D.hex, cur = D.def, useAfter = false;
+            var ALPHA = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-_';
             function cls(i) { return (useAfter && D.after) ? D.after.cls[i] : H.cls[i]; }
-            function shr(i, k) { return (useAfter && D.after) ? D.after.s[i][k] : H.s[i][k]; }
+            function shares(codes, tok) {  // per mille per category: digits carry a token, g = 0, else none
+                var out = [], j = 0;
+                for (var k = 0; k < codes.length; k++) {
+                    var c = codes.charAt(k);
+                    if (c >= '0' && c <= '9') {
+                        if (tok.charAt(j) === '~') { out.push(1000); j += 1; }
+                        else { out.push(ALPHA.indexOf(tok.charAt(j)) * 64 + ALPHA.indexOf(tok.charAt(j + 1))); j += 2; }
+                    } else out.push(c === 'g' ? 0 : null);
+                }
+                return out;
+            }
+            function shr(i, k) { var A = (useAfter && D.after) ? D.after : H; return shares(A.cls[i], A.s[i])[k]; }
+            function hexId(i) { return H.affix[0] + H.id[i] + H.affix[1]; }
+            var centres = decode(H.c);
+            function hexRing(i) {
+                if (H.ring[i]) return decode(H.ring[i]);
+                var c = centres[i];
+                return H.tpl.map(function (t) { return [c[0] + t[0] / 1e5, c[1] + t[1] / 1e5]; });
+            }
             var byId = {};
             cats.forEach(function (c, i) { byId[c.id] = i; });
             function pct(v) { return (v === null || v === undefined) ? '—' : (v / 10).toFixed(1) + '%'; }
@@ -86,16 +113,17 @@ class CoverageRuntime(MacroElement):
             function hexPopup(i) {
                 var rows = '<tr><th>' + D.basis + '</th><td class="jlp-num">' + H.pop[i] + '</td></tr>';
                 if (H.nodes) rows += '<tr><th>路网节点 nodes</th><td class="jlp-num">' + H.nodes[i] + '</td></tr>';
+                var A = (useAfter && D.after) ? D.after : H, s = shares(A.cls[i], A.s[i]);
                 cats.forEach(function (c, k) {
                     if (!c.ok) return;
                     rows += '<tr' + (k === cur ? ' class="jlp-cur"' : '') + '><th>' + c.short + '</th><td class="jlp-num">' +
-                        pct(shr(i, k)) + '</td></tr>';
+                        pct(s[k]) + '</td></tr>';
                 });
-                return '<div class="jlp-popup"><b>H3 ' + H.id[i] + '</b><br><i>' + D.ruleShort +
+                return '<div class="jlp-popup"><b>H3 ' + hexId(i) + '</b><br><i>' + D.ruleShort +
                     (useAfter && D.after ? '；规划后 after the plan' : '') + '</i><table>' + rows + '</table></div>';
             }
-            var hexes = H.ring.map(function (r, i) {
-                var layer = L.polygon(decode(r), { pane: 'jlpHex', className: 'jlp-hex' });
+            var hexes = H.id.map(function (id, i) {
+                var layer = L.polygon(hexRing(i), { pane: 'jlpHex', className: 'jlp-hex' });
                 layer.bindPopup(function () { return hexPopup(i); }, { maxWidth: 340, maxHeight: 380 });
                 layer.bindTooltip(function () {
                     var s = shr(i, cur);
@@ -116,6 +144,13 @@ class CoverageRuntime(MacroElement):
                     if (code === 'g' && map.hasLayer(layer)) layer.bringToFront();
                 });
             }
+            var points = decode(D.svc.pt), offNet = {};
+            D.svc.off.forEach(function (i) { offNet[i] = true; });
+            function sources(i) {  // [head index, rest] -> head + ': ' + rest (both escaped in Python)
+                return (D.svc.src[i] || []).map(function (p) {
+                    return typeof p === 'string' ? p : D.svc.srcHead[p[0]] + ': ' + p[1];
+                }).join('<br>');
+            }
             function drawServices() {
                 G.svc.clearLayers();
                 var members = {};
@@ -123,13 +158,13 @@ class CoverageRuntime(MacroElement):
                 var S = D.svc;
                 for (var i = 0; i < S.k.length; i++) {
                     if (!members[S.k[i]]) continue;
-                    var off = S.off[i] === 1, c = cats[S.k[i]];
+                    var off = !!offNet[i], c = cats[S.k[i]];
                     var html = '<div class="jlp-popup"><b>' + (S.nm[i] || '未命名 unnamed') + '</b><table>' +
                         '<tr><th>类别 category</th><td>' + c.label + '</td></tr>' +
                         (off ? '<tr><th>路网 network</th><td>距步行网络过远，未计入 off network: not used</td></tr>' : '') +
-                        '<tr><th>来源 sources</th><td>' + ((S.src && S.src[i]) || []).join('<br>') + '</td></tr>' +
+                        '<tr><th>来源 sources</th><td>' + sources(i) + '</td></tr>' +
                         '</table></div>';
-                    L.circleMarker([S.xy[2 * i + 1], S.xy[2 * i]], {
+                    L.circleMarker(points[i], {
                         pane: 'jlpServices', radius: off ? 3.5 : 3, weight: off ? 1.5 : 1,
                         color: off ? '#737373' : '#ffffff', fillColor: off ? '#ffffff' : '#252525', fillOpacity: 0.95,
                         className: off ? 'jlp-svc jlp-svc-off' : 'jlp-svc'
@@ -225,6 +260,18 @@ class CoverageRuntime(MacroElement):
         """
     )
 
+    def render(self, **kwargs: Any) -> None:
+        """Add the script to the page as it is: the data (megabytes) is never parsed as a template again.
+
+        :class:`branca.element.MacroElement` wraps a macro's output in a new
+        ``Element``, i.e. compiles it as a Jinja template a second time -- a lexer
+        pass over all the embedded data; :class:`_Verbatim` inserts it unchanged.
+        """
+        script = self._template.module.__dict__["script"](self, kwargs)
+        self.get_root().script.add_child(_Verbatim(script), name=self.get_name())
+        for element in self._children.values():
+            element.render(**kwargs)
+
     def __init__(
         self,
         data: dict[str, Any],
@@ -239,6 +286,16 @@ class CoverageRuntime(MacroElement):
         self.data_json = script_json(data)
         self.hex, self.svc, self.iso = hex_group, svc_group, iso_group
         self.town, self.cluster = town_group, cluster_group
+
+
+class _Verbatim(Element):
+    """A page fragment written as it is (not a template); a single trailing newline dropped, as Jinja does."""
+
+    _template = Template("{{ this.text }}")
+
+    def __init__(self, text: str) -> None:
+        super().__init__()
+        self.text = text.removesuffix("\n")
 
 
 def _swatch(fill: str, outline: str, width: float = 1.0, opacity: float = 0.8) -> str:

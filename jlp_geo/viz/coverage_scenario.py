@@ -1,8 +1,9 @@
 """What the coverage map embeds for the plan scenario's before/after toggle.
 
 :func:`scenario_data` turns :class:`~jlp_geo.analysis.scenario.ScenarioResult` into
-the same compact form as the "before" hexes of :func:`jlp_geo.viz.coverage_data.hex_data`
-(one colour-class character per category, shares in per mille, in the hexes' order),
+the same compact form as the "before" hexes of :func:`jlp_geo.viz.coverage_hexes.hex_data`
+(one colour-class character per category, shares as :func:`~jlp_geo.viz.coverage_hexes.share_tokens`,
+in the hexes' order),
 the whole-area shares after the plan per menu entry, and the planned facilities that
 were added (points, escaped names, uncertainty).  The page switches between the two
 with the ``#jlp-after`` checkbox.
@@ -18,6 +19,7 @@ import numpy as np
 from ..analysis.accessibility import RULES
 from ..crs import to_display
 from .coverage_data import share_codes
+from .coverage_hexes import share_tokens
 from .escape import escape_text
 from .geometry import COORD_DECIMALS
 
@@ -37,7 +39,7 @@ def scenario_data(result: CoverageResult, cats: list[dict[str, Any]], hexes: dic
     cats
         Menu entries (:func:`jlp_geo.viz.coverage_data.coverage_categories`).
     hexes
-        The before-hexes of :func:`jlp_geo.viz.coverage_data.hex_data` (order and population).
+        The before-hexes of :func:`jlp_geo.viz.coverage_hexes.hex_data` (order and population).
     rule
         ``"time"`` or ``"dist"``.
 
@@ -53,15 +55,12 @@ def scenario_data(result: CoverageResult, cats: list[dict[str, Any]], hexes: dic
         return None
     after = sc.by_hex_after.reindex(result.by_hex["h3_cell"].astype(str))
     pop = np.asarray(hexes["pop"], dtype=float)
-    codes, shares = [], []
-    for cat in cats:
+    codes = np.full((len(pop), len(cats)), "-", dtype="<U1")
+    shares = np.full((len(pop), len(cats)), np.nan)
+    for k, cat in enumerate(cats):
         if cat["ok"] and cat["column"] in after.columns:
-            s = after[cat["column"]].to_numpy(float)
-            codes.append(share_codes(s, pop))
-            shares.append(s)
-        else:
-            codes.append(np.full(len(pop), "-"))
-            shares.append(np.full(len(pop), np.nan))
+            shares[:, k] = after[cat["column"]].to_numpy(float)
+            codes[:, k] = share_codes(shares[:, k], pop)
     table = sc.table[(sc.table["unit_level"] == "全域 whole area") & (sc.table["rule"] == RULES[rule])].set_index("category")
     whole = []
     for cat in cats:
@@ -73,14 +72,14 @@ def scenario_data(result: CoverageResult, cats: list[dict[str, Any]], hexes: dic
     unc = used["uncertainty_m"].to_numpy(float) if "uncertainty_m" in used.columns else np.full(len(used), np.nan)
     names = used["name_zh"].astype(str) if "name_zh" in used.columns else used["category"].astype(str)
     return {
-        "cls": ["".join(chars) for chars in zip(*codes)],
-        "s": [[None if not math.isfinite(v) else round(v * 1000) for v in row] for row in zip(*shares)],
+        "cls": ["".join(row) for row in codes.tolist()],
+        "s": share_tokens(codes, shares),
         "whole": whole,
         "svc": {
             "k": [index[c] for c in used["category"]],
             "xy": [float(v) for v in np.round(np.column_stack([shown.geometry.x, shown.geometry.y]), COORD_DECIMALS).ravel()] if len(used) else [],
             "nm": [escape_text(f"{n}（规划，示意位置 ±{u:g} m）" if math.isfinite(u) else f"{n}（规划）") for n, u in zip(names, unc)],
         },
-        "n": int(len(used)),
+        "n": len(used),
         "label": escape_text(f"规划后 after the plan（新增 {len(used)} 处规划设施 planned facilities added）"),
     }

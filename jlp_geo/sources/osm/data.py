@@ -62,6 +62,17 @@ class OsmData:
     date_basis: str = "unknown"
     licence: str = LICENCE
 
+    def release(self) -> None:
+        """Drop the node, way and relation tables (their memory) once everything needed is built from them.
+
+        For large extracts: the coverage job calls it after the walk network and the services, so
+        that neither it nor the process drawing the service areas keeps the raw tables.  Provenance
+        (:attr:`source`, :attr:`date`, :meth:`provenance`) stays.
+        """
+        for name in ("nodes", "ways", "relations"):
+            table = getattr(self, name)
+            object.__setattr__(self, name, table.iloc[0:0].copy())  # frozen: the one sanctioned mutation
+
     @property
     def provenance(self) -> str:
         """``'OpenStreetMap via <source>, <date>'`` -- the text for a ``source`` column."""
