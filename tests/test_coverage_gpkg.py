@@ -64,9 +64,9 @@ def test_hill_aware_seconds_are_not_the_metres(written):
 
 def test_access_nodes_integers_are_ceil_of_the_analysis(written):
     result, gpkg = written
-    nodes = pyogrio.read_dataframe(gpkg, layer="access_nodes")
+    nodes = pyogrio.read_dataframe(gpkg, layer="access_nodes", fid_as_index=True)
     mem = result.nodes
-    assert len(nodes) == len(mem) and (nodes["node"].to_numpy() == mem["node"].to_numpy()).all()
+    assert len(nodes) == len(mem) and (nodes.index.to_numpy() - 1 == mem["node"].to_numpy()).all()  # node = fid - 1
     con = sqlite3.connect(gpkg)
     try:
         for c in result.categories:
@@ -192,7 +192,7 @@ def test_ceil_seconds_is_exact_at_minute_thresholds():
 
 
 def test_short_source():
-    assert short_source("OpenStreetMap via PBF file grid.osm.pbf, 2026-01-01T00:00:00Z") == "OSM grid.osm.pbf 2026-01-01"
+    assert short_source("OpenStreetMap via PBF file grid.osm.pbf, 2026-01-01T00:00:00Z") == "OSM 2026-01-01"
     assert short_source("OpenStreetMap contributors (ODbL)") == "OpenStreetMap contributors (ODbL)"
 
 

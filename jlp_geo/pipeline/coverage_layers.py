@@ -59,7 +59,8 @@ _OSM_SOURCE = re.compile(r"^OpenStreetMap via (?:\w+ file |)(?P<what>.*?), (?P<d
 
 
 def short_source(text: str) -> str:
-    """A short per-row ``source`` for a long one: ``"OSM grid.osm.pbf 2026-01-01"``; other texts unchanged.
+    """A short per-row ``source`` for a long one: dataset and date, ``"OSM 2026-01-01"`` (the full text, with
+    the file or API it came through, is in the layer's metadata); other texts unchanged.
 
     Parameters
     ----------
@@ -69,7 +70,7 @@ def short_source(text: str) -> str:
     m = _OSM_SOURCE.match(text or "")
     if not m:
         return text
-    return f"OSM {m['what']} {m['date']}".strip()
+    return f"OSM {m['date']}"
 
 
 def ceil_seconds(minutes: np.ndarray) -> np.ndarray:
@@ -109,7 +110,7 @@ def access_nodes_layer(result: CoverageResult) -> gpd.GeoDataFrame:
     ids = {c.id for c in result.categories}
     cols: dict[str, object] = {}
     for col in nodes.columns:
-        if col == geom:
+        if col == geom or col == "node":  # node = fid - 1 (rows in node order): not repeated
             continue
         if col.startswith("dist_m_") and col[7:] in ids:
             cols[col] = _int_column(np.ceil(nodes[col].to_numpy(dtype=float)))
@@ -335,6 +336,7 @@ def coverage_layer_metadata(result: CoverageResult) -> dict[str, dict[str, str]]
             "spatial_index": ("none (more than {:,} nodes: the R-tree would outweigh the points); QGIS: Layer Properties > "
                               "Source > Create Spatial Index".format(NODE_INDEX_LIMIT)
                               if len(result.nodes) >= NODE_INDEX_LIMIT else "R-tree"),
+            "column_node": "not a column: the node index is fid - 1 (one row per network node, in node order)",
             "column_covered_time_basic_all": "covered for every basic category by the time rule (minutes <= the category's level)",
             "column_covered_dist_basic_all": "covered for every basic category by the distance rule (metres <= the category's radius)",
         },
