@@ -64,9 +64,9 @@ MAX_PIXELS: int = 160_000_000
 PIXELS_PER_NODE: float = 25.0
 """Pixel budget per network node: the raster's work follows the network's size, not its extent's.  A
 street grid of 60 m blocks (3,600 m² per node) gets 12 m pixels; a network of at least 16 nodes per
-hectare, or any extent under 100 km² (:data:`MIN_PIXELS`: Helsinki's extract, the tests), keeps 5 m."""
+hectare, or any extent under 25 km² (:data:`MIN_PIXELS`: Helsinki's extract, the tests), keeps 5 m."""
 
-MIN_PIXELS: int = 4_000_000
+MIN_PIXELS: int = 1_000_000
 """Pixel budget below which the per-node rule never goes: small networks always get the default pixel."""
 
 MIN_HOLE_PIXELS: int = 4
