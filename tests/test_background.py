@@ -74,3 +74,34 @@ def test_small_gaps_are_filled_larger_ones_kept():
 
 def test_empty_grid_gives_an_empty_polygon():
     assert polygons_from_grid(np.zeros((4, 4), dtype=bool), 0.0, 0.0, 1.0).is_empty
+
+
+def _slow_big() -> bytes:
+    import time
+
+    time.sleep(0.5)
+    return b"x" * 5_000_000  # more than a pipe holds: the child would wait for a reader
+
+
+def test_unclaimed_result_ends_the_child_and_no_pipe_is_inherited(monkeypatch):
+    """A job nobody asks for ends with its object; the child keeps no other pipe open (a browser driver's)."""
+    import gc
+    import subprocess
+    import sys
+    import time
+
+    monkeypatch.delenv("JLP_GEO_BACKGROUND", raising=False)
+    if not background_enabled():
+        pytest.skip("no fork here")
+    # a pipe held by this process, as a browser driver's would be: its reader must see EOF when we close it
+    reader = subprocess.Popen([sys.executable, "-c", "import sys; sys.stdin.read()"], stdin=subprocess.PIPE)
+    job = Background(_slow_big)
+    pid = job._process.pid  # noqa: SLF001 (the test looks at the child itself)
+    reader.stdin.close()
+    assert reader.wait(timeout=10) == 0  # the child did not keep the driver's pipe open
+    del job
+    gc.collect()
+    deadline = time.time() + 10
+    while time.time() < deadline and os.path.exists(f"/proc/{pid}") and "zombie" not in open(f"/proc/{pid}/status").read().lower():
+        time.sleep(0.05)
+    assert not os.path.exists(f"/proc/{pid}") or "zombie" in open(f"/proc/{pid}/status").read().lower()

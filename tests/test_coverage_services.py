@@ -75,7 +75,9 @@ def test_sources_in_gpkg_tables_and_map(run) -> None:
     page = (out / "maps" / "coverage.html").read_text(encoding="utf-8")
     m = re.search(r"\}\)\(map_\w+, (\{.*?\}), \{\n", page, re.DOTALL)
     data = json.loads(m.group(1))
-    srcs = [s for s in data["svc"]["src"] if any("kindergartens.xlsx row 3" in p for p in s)]
+    heads = data["svc"]["srcHead"]  # the map shares the text before the last ": " of a source among services
+    srcs = [[p if isinstance(p, str) else heads[p[0]] + ": " + p[1] for p in s] for s in data["svc"]["src"]]
+    srcs = [s for s in srcs if any("kindergartens.xlsx row 3" in p for p in s)]
     assert len(srcs) == 1 and any("amap_export.json" in p for p in srcs[0])
     assert "<b>x</b>" not in page  # names from user files are escaped
     assert data["cats"][data["def"]]["n"] > 0  # opens on a category with data

@@ -23,7 +23,7 @@ from shapely.geometry import box
 from jlp_geo.crs import to_display
 from jlp_geo.errors import InputDataError
 from jlp_geo.layers.common import finish_layer
-from jlp_geo.viz import write_coverage_map, external_references
+from jlp_geo.viz import external_references, write_coverage_map
 from jlp_geo.viz.coverage_data import share_class
 from jlp_geo.viz.escape import escape_text, script_json
 
@@ -69,6 +69,38 @@ def decode_polyline(text: str) -> list[tuple[float, float]]:
     lat = np.cumsum(values[0::2]) / 1e5
     lon = np.cumsum(values[1::2]) / 1e5
     return list(zip(lon.tolist(), lat.tolist()))
+
+
+SHARE_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-_"
+
+
+def hex_ids(H: dict) -> list[str]:
+    """The full H3 cells of the page's hexes (the page sends them without their common prefix and suffix)."""
+    return [H["affix"][0] + i + H["affix"][1] for i in H["id"]]
+
+
+def hex_shares(codes: str, tokens: str) -> list[int | None]:
+    """Per mille per category of one hex, read back from its class codes and share tokens (as the page does)."""
+    out, j = [], 0
+    for code in codes:
+        if code.isdigit():
+            if tokens[j] == "~":
+                out.append(1000)
+                j += 1
+            else:
+                out.append(SHARE_ALPHABET.index(tokens[j]) * 64 + SHARE_ALPHABET.index(tokens[j + 1]))
+                j += 2
+        else:
+            out.append(0 if code == "g" else None)
+    assert j == len(tokens)
+    return out
+
+
+def hex_outlines(H: dict) -> list[np.ndarray]:
+    """(lon, lat) vertices of every hex: its own ring, or its centre plus the shared hexagon."""
+    centres = np.array(decode_polyline(H["c"]))
+    tpl = np.array(H["tpl"])[:, ::-1] / 1e5  # [lat, lng] offsets in 1e-5 degree -> lon, lat
+    return [np.array(decode_polyline(H["ring"][str(i)])) if str(i) in H["ring"] else c + tpl for i, c in enumerate(centres)]
 
 
 # ---------------------------------------------------------------- fixtures
@@ -191,17 +223,18 @@ def test_hex_colours_follow_the_scale(page_path: Path, result) -> None:
     assert data["cats"][data["def"]]["id"] == expected_default(result)
     hexes = result.by_hex.set_index("h3_cell")
     H = data["hex"]
-    assert sorted(H["id"]) == sorted(hexes.index)
+    assert sorted(hex_ids(H)) == sorted(hexes.index)
     checked = 0
-    for i, cell in enumerate(H["id"]):
+    for i, cell in enumerate(hex_ids(H)):
         row = hexes.loc[cell]
         assert H["pop"][i] == pytest.approx(row["population"], abs=0.05)
+        shares = hex_shares(H["cls"][i], H["s"][i])
         for k, cat in enumerate(ids):
             share = float(row[f"share_time_{cat}"])
             code = H["cls"][i][k]
             shown = {"g": data["gap"], "n": data["noPop"]}.get(code) or data["pal"][int(code)]
             assert shown == expected_colour(share, row["population"]), (cell, cat, share)
-            assert H["s"][i][k] == (round(share * 1000) if math.isfinite(share) else None)
+            assert shares[k] == (None if code == "n" else round(share * 1000)), (cell, cat, share)
             checked += 1
     assert checked == len(hexes) * len(ids) == 31 * 22
     # several colour classes really occur (the test is not all-gap)
@@ -222,7 +255,7 @@ def test_edge_shares_are_binned_exactly(hostile, tmp_path: Path) -> None:
     data = embedded(page)
     k = [c["id"] for c in data["cats"]].index("pharmacy")
     colours = {"g": data["gap"], "n": data["noPop"]} | {str(i): c for i, c in enumerate(data["pal"])}
-    got = {cell: colours[cls[k]] for cell, cls in zip(data["hex"]["id"], data["hex"]["cls"])}
+    got = {cell: colours[cls[k]] for cell, cls in zip(hex_ids(data["hex"]), data["hex"]["cls"])}
     for cell, share, pop in zip(by_hex["h3_cell"], by_hex["share_time_pharmacy"], by_hex["population"]):
         assert got[cell] == expected_colour(share, pop), share
     codes = [cls[k] for cls in data["hex"]["cls"]]
@@ -233,7 +266,7 @@ def test_edge_shares_are_binned_exactly(hostile, tmp_path: Path) -> None:
 def test_gap_counts_match_by_hex(page_path: Path, result) -> None:
     data = embedded(page_path.read_text(encoding="utf-8"))
     pop = result.by_hex["population"].to_numpy()
-    order = {cell: i for i, cell in enumerate(data["hex"]["id"])}
+    order = {cell: i for i, cell in enumerate(hex_ids(data["hex"]))}
     rows = [order[c] for c in result.by_hex["h3_cell"]]
     counts = {}
     for k, cat in enumerate(category_ids(result)):
@@ -246,14 +279,30 @@ def test_gap_counts_match_by_hex(page_path: Path, result) -> None:
     assert counts["pharmacy"] == 20 and counts["middle_school"] == counts[BASIC] == 31
 
 
-def test_hex_rings_are_the_h3_cells_rounded(page_path: Path, result) -> None:
+def test_hex_outlines_are_the_h3_cells(page_path: Path, result) -> None:
+    # each hex is drawn from its centre and one shared hexagon: within 2e-5 degree (about 2 m) of the H3 cell
     data = embedded(page_path.read_text(encoding="utf-8"))
+    H = data["hex"]
     shown = to_display(result.by_hex).set_index("h3_cell").geometry
-    for cell, ring in zip(data["hex"]["id"], data["hex"]["ring"]):
-        got = np.array(decode_polyline(ring))
-        want = np.round(np.asarray(shown.loc[cell].exterior.coords)[:-1], 5)
+    outlines = hex_outlines(H)
+    assert len(outlines) == len(H["id"]) == len(result.by_hex) and H["ring"] == {}
+    for cell, got in zip(hex_ids(H), outlines):
+        want = np.asarray(shown.loc[cell].exterior.coords)[:-1]
         assert got.shape == want.shape == (6, 2)
-        assert np.abs(got - want).max() < 5e-7
+        assert np.abs(got - want).max() < 2.05e-5, cell
+    # a hex that does not fit the shared hexagon (here: a test-only square) gets its own exact ring
+    by_hex = result.by_hex.copy()
+    first = by_hex.geometry.iloc[0]
+    by_hex.loc[by_hex.index[0], by_hex.geometry.name] = first.envelope
+    from jlp_geo.viz.coverage_data import coverage_categories
+    from jlp_geo.viz.coverage_hexes import hex_data
+
+    res = dataclasses.replace(result, by_hex=by_hex)
+    H2, _ = hex_data(res, coverage_categories(res, "time"))
+    assert list(H2["ring"]) == ["0"]
+    want = np.round(np.asarray(to_display(by_hex).geometry.iloc[0].exterior.coords)[:-1], 5)
+    assert np.abs(np.array(decode_polyline(H2["ring"]["0"])) - want).max() < 5e-7
+    assert len(decode_polyline(H2["c"])) == len(by_hex)
 
 
 def test_services_and_units_embedded(page_path: Path, hostile) -> None:
@@ -263,11 +312,21 @@ def test_services_and_units_embedded(page_path: Path, hostile) -> None:
     svc = data["svc"]
     ids = [c["id"] for c in data["cats"]]
     included = res.services[res.services["included"].astype(bool)]
-    assert len(svc["k"]) == len(included) == len(svc["nm"]) == len(svc["off"]) == len(svc["xy"]) // 2
+    points = np.array(decode_polyline(svc["pt"]))
+    assert len(svc["k"]) == len(included) == len(svc["nm"]) == len(svc["src"]) == len(points)
     for cat, n in included["category"].value_counts().items():
         assert sum(ids[k] == cat for k in svc["k"]) == n
-    assert sum(svc["off"]) == int(included["off_network"].sum()) == 1
-    assert all(len(f"{v:.10g}".split(".")[-1]) <= 5 for v in svc["xy"])
+    assert len(svc["off"]) == int(included["off_network"].sum()) == 1
+    assert included.iloc[svc["off"][0]]["name"] == HOSTILE[0]  # the pharmacy flagged off network above
+    # points: the services' representative points, rounded to 5 decimals (about 1 m)
+    rep = to_display(included.to_crs("EPSG:3067").set_geometry(included.to_crs("EPSG:3067").representative_point()))
+    want = np.column_stack([rep.geometry.x, rep.geometry.y])
+    assert np.abs(points - want).max() < 5.1e-6
+    # sources: every part of every service, rebuilt from the shared heads
+    rebuilt = [" | ".join(p if isinstance(p, str) else svc["srcHead"][p[0]] + ": " + p[1] for p in parts) for parts in svc["src"]]
+    sources = included["sources"].fillna(included["source"]).astype(str)
+    assert rebuilt == [escape_text(" | ".join(p for p in v.split(" | ") if p)) for v in sources]
+    assert len(svc["srcHead"]) < len(included) / 10
     # isochrones: one per category that has services, captions with minutes and area
     assert set(data["iso"]) == set(res.isochrones["category"])
     pharm = res.isochrones.set_index("category").loc["pharmacy"]
@@ -339,7 +398,7 @@ def test_coverage_map_in_chromium(page_path: Path, hostile, browser_page) -> Non
 
     pop = res.by_hex["population"].to_numpy()
     assert page.evaluate("jlpCoverage.hexes.length") == len(res.by_hex)
-    hex_ids = embedded(page_path.read_text(encoding="utf-8"))["hex"]["id"]
+    cells = hex_ids(embedded(page_path.read_text(encoding="utf-8"))["hex"])
     by_cell = res.by_hex.set_index("h3_cell")
     n_services = res.services[res.services["included"].astype(bool)]["category"].value_counts()
     basic_ids = [c.id for c in res.categories if c.basic]
@@ -351,7 +410,7 @@ def test_coverage_map_in_chromium(page_path: Path, hostile, browser_page) -> Non
         assert page.locator("path.jlp-hex.jlp-gap").count() == expected_gaps, cat
         assert page.locator(".jlp-cov-stat").get_attribute("data-gaps") == str(expected_gaps)
         fills = page.evaluate("jlpCoverage.hexes.map(h => h.getElement().getAttribute('fill'))")
-        for cell, fill in zip(hex_ids, fills):
+        for cell, fill in zip(cells, fills):
             row = by_cell.loc[cell]
             assert fill == expected_colour(float(row[f"share_time_{cat}"]), row["population"]), (cat, cell)
         want = sum(int(n_services.get(c, 0)) for c in (basic_ids if cat == BASIC else [cat]))
@@ -382,3 +441,83 @@ def test_coverage_map_in_chromium(page_path: Path, hostile, browser_page) -> Non
     page.wait_for_timeout(400)
     assert page.evaluate("typeof window.__pwned") == "undefined"
     assert rep.page_errors == [] and rep.console_errors == [] and rep.external_requests == []
+
+
+@pytest.mark.browser
+def test_hex_count_and_popup_shares_equal_a_recount_from_the_nodes(page_path: Path, hostile, browser_page) -> None:
+    """The page's hexes and the shares its popups show, against H3 cells and shares recomputed here from the nodes."""
+    h3 = pytest.importorskip("h3")
+    res = hostile
+    nodes = res.nodes.to_crs("EPSG:4490")
+    cells = np.array([h3.latlng_to_cell(y, x, 9) for x, y in zip(nodes.geometry.x, nodes.geometry.y)])
+    pop = nodes["population"].to_numpy(float)
+    level = {c.id: c.level_min for c in res.categories}
+    rep = browser_page(page_path)
+    page = rep.page
+    assert page.evaluate("jlpCoverage.hexes.length") == len(set(cells)) == 31
+    ids = hex_ids(embedded(page_path.read_text(encoding="utf-8"))["hex"])
+    short = {c.id: c.name_zh for c in res.categories}
+    checked = 0
+    for cat in ("pharmacy", "bus_stop", "clinic"):
+        covered = nodes[f"time_min_{cat}"].to_numpy(float) <= level[cat]
+        page.select_option("#jlp-category", cat)
+        for cell in sorted(set(cells)):
+            inside = cells == cell
+            share = (pop[inside] * covered[inside]).sum() / pop[inside].sum()
+            if not 0 < share < 1:
+                continue
+            rows = page.evaluate(
+                """i => { const l = jlpCoverage.hexes[i]; l.openPopup();
+                          const el = l.getPopup().getElement();
+                          const out = [...el.querySelectorAll('tr')].map(r => [r.querySelector('th').innerText,
+                                                                               r.querySelector('td').innerText]);
+                          l.closePopup(); return out; }""",
+                ids.index(cell),
+            )
+            shown = dict(rows)[short[cat]]
+            assert abs(float(shown.rstrip("%")) - share * 100) <= 0.05 + 1e-9, (cat, cell, shown, share)
+            checked += 1
+    assert checked >= 5
+    assert rep.page_errors == [] and rep.console_errors == []
+
+
+def test_thin_polygons_keeps_the_outline_within_the_tolerance() -> None:
+    """Service areas thinned for display: against shapely's own simplification, holes counted here."""
+    import shapely
+
+    from jlp_geo.viz.geometry import metres_per_unit, thin_polygons
+
+    # a 5 m zigzag outline around a 2 km square (like a raster's), 400 pixel holes, one 75 x 75 m hole
+    steps = np.arange(0, 2000, 5.0)
+    stair = np.column_stack([steps, (steps // 5 % 2) * 5])
+    shell = np.vstack([stair, [[2000, 0], [2000, 2000], [0, 2000]]])
+    pixels = [shapely.box(x, y, x + 5, y + 5).exterior for x in range(100, 1900, 90) for y in range(100, 1900, 90)]
+    big = shapely.box(1010, 1010, 1085, 1085).exterior
+    poly = shapely.Polygon(shell, [*pixels, big])
+    assert shapely.is_valid(poly) and len(poly.interiors) == 401
+
+    # metric CRS: within the tolerance of the drawn shape, small holes filled, the big one kept
+    out, tol = thin_polygons(np.array([poly, None]), 10.0, 1000.0)
+    got = out[0].geoms[0]
+    assert tol == 10.0 and out[1] is None and len(got.interiors) == 1
+    assert shapely.hausdorff_distance(got.exterior, poly.exterior) <= 10.0 + 1e-9
+    filled = shapely.Polygon(poly.exterior, [big])
+    assert abs(got.area - filled.area) / filled.area < 0.01
+    assert len(got.exterior.coords) <= len(shapely.simplify(poly.exterior, 10.0).coords) + 2 < 20
+
+    # a vertex budget raises the tolerance, a collapsed outer ring is kept as it was
+    speck = shapely.box(5000, 5000, 5002, 5002)
+    out, tol = thin_polygons(np.array([shapely.MultiPolygon([poly, speck])]), 1.0, 1000.0, max_vertices=12, max_tolerance=50)
+    assert 1.0 < tol <= 50 and len(out[0].geoms) == 2 and out[0].geoms[1].equals(speck)
+    assert shapely.get_num_coordinates(out[0]) <= 12 or tol == 50
+
+    # geographic CRS: the tolerance in metres holds after projecting back to metres
+    import geopandas as gpd
+
+    metric = gpd.GeoSeries([shapely.affinity.translate(poly, 500000, 3260000)], crs="EPSG:32648")
+    geo = metric.to_crs("EPSG:4490")
+    unit = metres_per_unit("EPSG:4490", geo.total_bounds[1])
+    out, tol = thin_polygons(geo.values, 10.0, 1000.0, unit_m=unit)
+    back = gpd.GeoSeries(list(out), crs="EPSG:4490").to_crs("EPSG:32648").iloc[0]
+    assert len(back.geoms[0].interiors) == 1
+    assert shapely.hausdorff_distance(back.geoms[0].exterior, metric.iloc[0].exterior) <= 10.0 * 1.01

@@ -15,6 +15,7 @@ import multiprocessing
 import os
 import pickle
 import traceback
+import weakref
 from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
@@ -30,6 +31,13 @@ def background_enabled() -> bool:
     if "fork" not in multiprocessing.get_all_start_methods() or (os.cpu_count() or 1) < 2:
         return False
     return not multiprocessing.current_process().daemon
+
+
+def _end(process: Any, conn: Any) -> None:
+    if process.is_alive():
+        process.terminate()
+        process.join()
+    conn.close()
 
 
 def _trim_heap() -> None:
@@ -56,8 +64,33 @@ def _die_with_parent() -> None:
 _WORK: list[tuple[Callable[..., Any], tuple, dict]] = []  # the work the next fork takes (not kept by the parent)
 
 
+def _close_inherited_pipes(keep: int) -> None:
+    """Close the pipes and sockets the fork inherited (but *keep* and the standard streams).
+
+    Another component's pipe held open here would keep its peer waiting for an end of file: e.g. a
+    browser driver started by the parent would never see the parent close it.  Regular files (the
+    PROJ database, open datasets) stay open.
+    """
+    import stat
+
+    try:
+        fds = [int(f) for f in os.listdir("/proc/self/fd")]
+    except OSError:  # no /proc: nothing to do safely
+        return
+    for fd in fds:
+        if fd <= 2 or fd == keep:
+            continue
+        try:
+            mode = os.fstat(fd).st_mode
+            if stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode):
+                os.close(fd)
+        except OSError:
+            pass
+
+
 def _child(conn: Any) -> None:
     _die_with_parent()
+    _close_inherited_pipes(conn.fileno())
     fn, args, kwargs = _WORK.pop()
     try:
         payload = b"k" + pickle.dumps(fn(*args, **kwargs), protocol=pickle.HIGHEST_PROTOCOL)
@@ -109,6 +142,8 @@ class Background(Generic[T]):
         finally:
             _WORK.clear()
             child_conn.close()
+        # a result nobody asks for: the child is ended when this object goes (it would wait to send forever)
+        self._finalizer = weakref.finalize(self, _end, self._process, self._conn)
 
     @property
     def forked(self) -> bool:
@@ -127,6 +162,7 @@ class Background(Generic[T]):
                 self._conn.close()
                 if self._process is not None:
                     self._process.join()
+                    self._finalizer.detach()
             value = pickle.loads(memoryview(data)[1:])
             if data[:1] == b"k":
                 self._value = value
@@ -140,6 +176,5 @@ class Background(Generic[T]):
 
     def cancel(self) -> None:
         """End the child if it still runs (its result is then lost)."""
-        if self._process is not None and self._process.is_alive():
-            self._process.terminate()
-            self._process.join()
+        if self._process is not None:
+            self._finalizer()
