@@ -9,8 +9,8 @@
   from its module: it needs :mod:`jlp_geo.analysis.waste`).
 
 Layout: each map is one assembly module (``atlas``, ``coverage_map``, ``waste_map``)
-plus the module that builds its embedded data (``layer_features``, ``coverage_data``
-and ``coverage_runtime``, ``waste_features``); shared by all three are ``page``
+plus the modules that build its embedded data (``layer_features``; ``coverage_data``,
+``coverage_hexes``, ``coverage_areas`` and ``coverage_runtime``; ``waste_features``); shared by all three are ``page``
 (stylesheet, basemaps, tools, writing), ``controls`` (Leaflet controls),
 ``geometry`` (simplify, round, encode) and ``escape`` / ``offline``.
 """
