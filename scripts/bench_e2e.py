@@ -191,6 +191,7 @@ peaks: dict[str, float] = {}  # peak RSS (MB) of the job when each stage last en
 
 
 _inner: list[float] = []  # time spent in wrapped stages called from within the running one (counted once)
+spans: list[tuple[str, float, float]] = []  # (stage, start, end), perf_counter
 
 
 def _wrap(times: dict[str, float], calls: list, label: str, fn):
@@ -205,6 +206,7 @@ def _wrap(times: dict[str, float], calls: list, label: str, fn):
             if _inner:
                 _inner[-1] += spent
             times[label] = times.get(label, 0.0) + spent - nested
+            spans.append((label, t0, t0 + spent))
             peaks[label] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # the job's peak so far
             if label == "engine":
                 calls.append((args, kwargs))
@@ -267,7 +269,7 @@ class _PssSampler:
     def __init__(self, interval: float = 0.1) -> None:
         import threading
 
-        self.peak_mb, self.interval, self._stop = 0.0, interval, threading.Event()
+        self.peak_mb, self.peak_at, self.interval, self._stop = 0.0, 0.0, interval, threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
     @staticmethod
@@ -291,7 +293,8 @@ class _PssSampler:
     def _run(self) -> None:
         while not self._stop.is_set():
             total = self._pss_kb("self") + sum(self._pss_kb(k) for k in self._children())
-            self.peak_mb = max(self.peak_mb, total / 1024.0)
+            if total / 1024.0 > self.peak_mb:
+                self.peak_mb, self.peak_at = total / 1024.0, time.perf_counter()
             self._stop.wait(self.interval)
 
     def __enter__(self) -> "_PssSampler":
@@ -337,6 +340,8 @@ def child(pbf: Path, out: Path) -> dict:
     child_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024.0
     child_extra = max(0.0, child_mb - fork_rss[0]) if fork_rss else 0.0
     rss_mb = pss.peak_mb  # the target's measure: the job and its child together (PSS, sampled every 0.1 s)
+    during = [lab for lab, a, b in spans if a <= pss.peak_at <= b]
+    peak_stage = during[-1] if during else "between stages"
     n_nodes = next((c[0][0].n_nodes for c in calls), 0)
     import warnings
 
@@ -348,7 +353,7 @@ def child(pbf: Path, out: Path) -> dict:
     iso_bg = _isochrones_alone(calls)
     sizes = {p.name: p.stat().st_size for p in out.rglob("*") if p.is_file()}
     return {"status": status, "total_s": total, "stages": times, "rss_mb": rss_mb, "n_nodes": n_nodes,
-            "floor_s": floor, "engine_rerun_s": engine_rerun, "iso_bg_s": iso_bg, "peaks": peaks, "job_mb": job_mb, "child_extra_mb": child_extra, "pss_mb": pss.peak_mb, "sizes": sizes, "stdout_tail": buf.getvalue().splitlines()[-3:]}
+            "floor_s": floor, "engine_rerun_s": engine_rerun, "iso_bg_s": iso_bg, "peaks": peaks, "job_mb": job_mb, "child_extra_mb": child_extra, "pss_mb": pss.peak_mb, "peak_stage": peak_stage, "sizes": sizes, "stdout_tail": buf.getvalue().splitlines()[-3:]}
 
 
 # ---------------------------------------------------------------- the parent: sizes, table, targets
@@ -391,7 +396,7 @@ def main(argv: list[str] | None = None) -> int:
         rows.append(res)
         print(f"  {size}: total {res['total_s']:.1f} s, peak {res['rss_mb']:.0f} MB; stages "
               + ", ".join(f"{k} {v:.1f}" for k, v in res["stages"].items()), flush=True)
-        print(f"  peak memory: job + child together {res['pss_mb']:.0f} MB (PSS, sampled); job's own peak RSS {res['job_mb']:.0f} MB, "
+        print(f"  peak memory: job + child together {res['pss_mb']:.0f} MB (PSS, sampled; during: {res['peak_stage']}); job's own peak RSS {res['job_mb']:.0f} MB, "
               f"child's peak beyond the pages it shares {res['child_extra_mb']:.0f} MB (their sum, an upper bound: "
               f"{res['job_mb'] + res['child_extra_mb']:.0f} MB); "
               "job's peak after: " + ", ".join(f"{k} {v:.0f}" for k, v in res.get("peaks", {}).items()), flush=True)

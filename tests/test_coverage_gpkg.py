@@ -214,3 +214,20 @@ def test_write_geopackage_trusted_layers_and_no_spatial_index(tmp_path):
     finally:
         con.close()
     assert "rtree_checked_geom" in tables and "rtree_pts_geom" not in tables
+
+
+def test_access_nodes_written_in_chunks_equal_one_piece(tmp_path, monkeypatch):
+    """The layer appended chunk by chunk (to bound memory) is the layer written whole, row for row."""
+    import jlp_geo.pipeline.coverage_layers as cl
+
+    whole_out, chunked_out = tmp_path / "whole", tmp_path / "chunked"
+    result, _ = run_coverage(whole_out, osm=HELSINKI)
+    monkeypatch.setattr(cl, "NODE_CHUNK", 1_000)  # Helsinki's ~5,000 nodes in several chunks
+    run_coverage(chunked_out, osm=HELSINKI)
+    a = pyogrio.read_dataframe(whole_out / "coverage.gpkg", layer="access_nodes", fid_as_index=True)
+    b = pyogrio.read_dataframe(chunked_out / "coverage.gpkg", layer="access_nodes", fid_as_index=True)
+    assert len(a) == len(result.nodes) > 3_000
+    pd.testing.assert_frame_equal(pd.DataFrame(a.drop(columns="geometry")), pd.DataFrame(b.drop(columns="geometry")))
+    assert a.geometry.geom_equals_exact(b.geometry, 0).all() and list(a.index) == list(range(1, len(a) + 1))
+    with sqlite3.connect(chunked_out / "coverage.gpkg") as con:  # one layer, counted whole in its metadata
+        assert con.execute("SELECT count(*) FROM access_nodes").fetchone()[0] == len(a)

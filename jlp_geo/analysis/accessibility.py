@@ -157,7 +157,8 @@ def _share_table(
     if groups is None:
         codes, labels = np.zeros(len(w), dtype=np.intp), pd.Index([0])
     else:
-        codes, labels = pd.factorize(pd.Series(np.asarray(groups), dtype=object), sort=True)
+        g = np.asarray(groups)
+        codes, labels = pd.factorize(g if g.dtype.kind in "iu" else pd.Series(g, dtype=object), sort=True)
     k = len(labels)
     valid = codes >= 0
     pop = np.bincount(codes[valid], weights=w[valid], minlength=k)
@@ -177,10 +178,15 @@ def _lonlat(network: WalkNetwork) -> tuple[np.ndarray, np.ndarray]:
 def _hex_layer(network: WalkNetwork, weights: np.ndarray, covered: dict[str, pd.DataFrame], resolution: int) -> gpd.GeoDataFrame:
     import h3
 
+    from h3.api import numpy_int as h3_int
+
     lon, lat = _lonlat(network)
-    cells = np.array([h3.latlng_to_cell(la, lo, resolution) for lo, la in zip(lon, lat)])
+    # cells as 64-bit integers (one array, not a string per node); equal-length hex strings sort as the integers
+    cells = np.fromiter((h3_int.latlng_to_cell(la, lo, resolution) for lo, la in zip(lon, lat)), dtype=np.uint64, count=lon.size)
     table = _share_table(weights, covered, cells)
     table["n_nodes"] = pd.Series(cells).value_counts().reindex(table.index).to_numpy()
+    del cells
+    table.index = pd.Index([h3.int_to_str(int(c)) for c in table.index], name="group")
     polys = [shapely.Polygon([(lng, la) for la, lng in h3.cell_to_boundary(c)]) for c in table.index]
     table = table.reset_index().rename(columns={"group": "h3_cell"})
     table.insert(0, "name_zh", [f"H3 {c}" for c in table["h3_cell"]])
@@ -323,11 +329,6 @@ def analyse_coverage(
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", CoverageWarning)
         time_s = nearest_by_category(network, sources, metric="time")
-        # service areas (isochrones) by the time rule: drawn in a second process while this one goes on
-        kinds = "+".join(sorted(set(services["source_kind"]))) if "source_kind" in services.columns else "OSM"
-        iso_costs = {c.id: time_s[c.id].to_numpy() for c in categories if sources[c.id].size}
-        isochrones = Background(isochrone_layer, network, categories, iso_costs, kinds)
-        del iso_costs
         dist = nearest_by_category(network, sources, metric="length")
     empty = [c.name_zh + f" ({c.id})" for c in categories if sources[c.id].size == 0]
     if empty:
@@ -346,6 +347,12 @@ def analyse_coverage(
     costs[~np.isfinite(costs)] = np.nan
     dist = pd.DataFrame(costs[:, 0::2], columns=ids, copy=False)
     time_min = pd.DataFrame(costs[:, 1::2], columns=ids, copy=False)
+    # service areas (isochrones) by the time rule: drawn in a second process while this one goes on; forked
+    # now that only the cost block is held (it stays shared with the child: no copy of what the parent frees)
+    kinds = "+".join(sorted(set(services["source_kind"]))) if "source_kind" in services.columns else "OSM"
+    iso_minutes = {cid: costs[:, 2 * j + 1] for j, cid in enumerate(ids) if sources[cid].size}
+    isochrones = Background(isochrone_layer, network, categories, iso_minutes, kinds, cost_unit="min")
+    del iso_minutes
 
     dist_limits = {c.id: c.radius_m for c in categories}
     time_limits = {c.id: float(c.level_min) for c in categories}

@@ -18,7 +18,8 @@ __all__ = ["isochrone_layer"]
 
 
 def isochrone_layer(
-    network: WalkNetwork, categories: list[Category], costs: dict[str, np.ndarray], service_kinds: str = "OSM"
+    network: WalkNetwork, categories: list[Category], costs: dict[str, np.ndarray], service_kinds: str = "OSM",
+    *, cost_unit: str = "s",
 ) -> gpd.GeoDataFrame:
     """The ``isochrones`` layer: each category's walking service area within its life-circle minutes.
 
@@ -29,7 +30,10 @@ def isochrone_layer(
     categories
         The service categories (those in *costs* get an area).
     costs
-        Category id -> walking seconds per node to its nearest service.
+        Category id -> walking time per node to its nearest service (inf or NaN: unreachable).
+    cost_unit
+        ``"s"`` (seconds) or ``"min"`` (minutes, e.g. the node layer's own columns, shared with the
+        coverage result: converted one category at a time).
     service_kinds
         Where the services came from (for the ``source`` text).
     """
@@ -38,7 +42,8 @@ def isochrone_layer(
     for c in categories:
         if c.id not in costs:
             continue
-        geom = service_area_on_raster(network, raster, costs[c.id], c.level_min * 60.0, metric="time")
+        seconds = costs[c.id] * 60.0 if cost_unit == "min" else costs[c.id]
+        geom = service_area_on_raster(network, raster, seconds, c.level_min * 60.0, metric="time")
         rows.append({
             "name_zh": f"{c.name_zh} {c.level_min}分钟服务范围",
             "name_en": f"{c.name_en} {c.level_min}-minute service area",

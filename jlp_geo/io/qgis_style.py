@@ -208,8 +208,12 @@ def layer_qmd(layer: str, metadata: Mapping[str, str], licences: list[str]) -> s
     )
 
 
-def write_layer_styles(path: Path, layers: Mapping[str, gpd.GeoDataFrame]) -> None:
-    """Add one default QGIS style per layer to the GeoPackage at *path* (table ``layer_styles``)."""
+def write_layer_styles(path: Path, layers: Mapping[str, gpd.GeoDataFrame | str]) -> None:
+    """Add one default QGIS style per layer to the GeoPackage at *path* (table ``layer_styles``).
+
+    A value may be the layer's QML already made (:func:`qgis_style_qml`), so that a writer need not
+    keep every layer in memory until the end.
+    """
     now = gpkg_timestamp()
     con = sqlite3.connect(path)
     try:
@@ -231,7 +235,8 @@ def write_layer_styles(path: Path, layers: Mapping[str, gpd.GeoDataFrame]) -> No
                 "INSERT INTO layer_styles (f_table_catalog, f_table_schema, f_table_name, f_geometry_column, "
                 "styleName, styleQML, styleSLD, useAsDefault, description, owner, ui, update_time) "
                 "VALUES ('', '', ?, 'geom', ?, ?, '', 1, ?, 'jlp_geo', NULL, ?)",
-                (name, f"{style.title_zh} 默认样式", qgis_style_qml(name, gdf), f"{style.title_zh} / {style.title_en}", now),
+                (name, f"{style.title_zh} 默认样式", gdf if isinstance(gdf, str) else qgis_style_qml(name, gdf),
+                 f"{style.title_zh} / {style.title_en}", now),
             )
         con.commit()
     finally:

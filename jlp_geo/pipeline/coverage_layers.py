@@ -16,7 +16,7 @@ written changes, so that the GeoPackage of a 500k-node network stays small and f
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
 import geopandas as gpd
@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 __all__ = [
     "NODE_INDEX_LIMIT",
     "VALID_BY_CONSTRUCTION",
+    "access_nodes_chunks",
     "access_nodes_layer",
     "ceil_seconds",
     "coverage_gpkg_layers",
@@ -96,7 +97,17 @@ def _int_column(values: np.ndarray) -> pd.array:
     return pd.arrays.IntegerArray(out, ~ok)
 
 
-def access_nodes_layer(result: CoverageResult) -> gpd.GeoDataFrame:
+NODE_CHUNK: int = 100_000
+"""Rows of ``access_nodes`` built and written at a time (the integer columns of 500k nodes are 100 MB)."""
+
+
+def access_nodes_chunks(result: CoverageResult, rows: int = NODE_CHUNK) -> Iterator[gpd.GeoDataFrame]:
+    """:func:`access_nodes_layer` in consecutive chunks of *rows* nodes (for writing without holding it whole)."""
+    for start in range(0, max(len(result.nodes), 1), rows):
+        yield access_nodes_layer(result, slice(start, start + rows))
+
+
+def access_nodes_layer(result: CoverageResult, rows: slice | None = None) -> gpd.GeoDataFrame:
     """The ``access_nodes`` layer as written: integer metres and seconds to the nearest service per category.
 
     The columns of ``result.nodes`` in their order (provenance with a short ``source``, ``node``,
@@ -105,12 +116,12 @@ def access_nodes_layer(result: CoverageResult) -> gpd.GeoDataFrame:
     becomes ``time_s_<id>``, walking seconds rounded up (:func:`ceil_seconds`): nullable integers,
     NULL = unreachable.
     """
-    nodes = result.nodes
+    nodes = result.nodes if rows is None else result.nodes.iloc[rows]
     geom = nodes.geometry.name
     ids = {c.id for c in result.categories}
     cols: dict[str, object] = {}
     for col in nodes.columns:
-        if col == geom or col == "node":  # node = fid - 1 (rows in node order): not repeated
+        if col == geom or col in ("node", "component"):  # node = fid - 1; the part's size, not its arbitrary id
             continue
         if col.startswith("dist_m_") and col[7:] in ids:
             cols[col] = _int_column(np.ceil(nodes[col].to_numpy(dtype=float)))
@@ -120,7 +131,7 @@ def access_nodes_layer(result: CoverageResult) -> gpd.GeoDataFrame:
             cols[col] = nodes[col].map({s: short_source(s) for s in nodes[col].unique()}).to_numpy()
         else:
             cols[col] = nodes[col].to_numpy()
-    return gpd.GeoDataFrame(pd.DataFrame(cols, index=nodes.index), geometry=nodes.geometry.to_numpy(), crs=nodes.crs)
+    return gpd.GeoDataFrame(pd.DataFrame(cols), geometry=nodes.geometry.to_numpy(), crs=nodes.crs)
 
 
 def _segments(net: WalkNetwork) -> dict[str, np.ndarray]:
@@ -291,14 +302,15 @@ def coverage_gpkg_layers(result: CoverageResult) -> dict[str, gpd.GeoDataFrame |
     dict of str to GeoDataFrame
         ``walk_edges`` (:func:`walk_ways_layer`), ``services``, ``access_nodes``
         (:func:`access_nodes_layer`), ``coverage_hex``, ``coverage_townships`` /
-        ``coverage_clusters`` when computed, and ``isochrones`` as a function returning the layer
-        (it may still be being drawn in a second process; :func:`jlp_geo.io.write_geopackage` calls it
-        when its turn comes); every one in EPSG:4490 with the provenance columns.
+        ``coverage_clusters`` when computed, and ``isochrones``; ``walk_edges``, ``access_nodes`` and
+        ``isochrones`` as functions returning the layer (built -- or, for the service areas, awaited from
+        the second process -- when :func:`jlp_geo.io.write_geopackage` comes to them, and freed after);
+        every one in EPSG:4490 with the provenance columns.
     """
-    out = {
-        "walk_edges": walk_ways_layer(result.network),
+    out = {  # the two large layers are built when written (and freed after): not all held at once
+        "walk_edges": lambda: walk_ways_layer(result.network),
         "services": finish_layer(result.services, layer="services"),
-        "access_nodes": access_nodes_layer(result),
+        "access_nodes": lambda: access_nodes_chunks(result, NODE_CHUNK),
         "coverage_hex": result.by_hex,
     }
     if result.by_township is not None:
@@ -337,6 +349,7 @@ def coverage_layer_metadata(result: CoverageResult) -> dict[str, dict[str, str]]
                               "Source > Create Spatial Index".format(NODE_INDEX_LIMIT)
                               if len(result.nodes) >= NODE_INDEX_LIMIT else "R-tree"),
             "column_node": "not a column: the node index is fid - 1 (one row per network node, in node order)",
+            "column_component_size": "nodes in the node's connected part of the walk network (a small part: an isolated fragment)",
             "column_covered_time_basic_all": "covered for every basic category by the time rule (minutes <= the category's level)",
             "column_covered_dist_basic_all": "covered for every basic category by the distance rule (metres <= the category's radius)",
         },
