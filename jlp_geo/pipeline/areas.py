@@ -30,7 +30,7 @@ from typing import Any
 
 import pandas as pd
 
-from ..analysis.accessibility import HEADERS_ZH, long_table
+from ..analysis.coverage_tables import HEADERS_ZH, long_table
 from ..errors import InputDataError
 from ..io import staged_outputs, write_csv
 from .coverage import run_coverage

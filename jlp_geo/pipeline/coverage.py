@@ -9,7 +9,8 @@ from typing import Any
 import geopandas as gpd
 
 from .. import __version__
-from ..analysis.accessibility import HEADERS_ZH, CoverageResult, analyse_coverage, long_table
+from ..analysis.accessibility import CoverageResult, analyse_coverage
+from ..analysis.coverage_tables import HEADERS_ZH, long_table
 from ..analysis.data_coverage import analyse_data_coverage, census_footprint, footprint_from_lonlat, mark_coverage_result
 from ..crs import metric_crs_for, to_analysis, to_storage
 from ..errors import InputDataError
