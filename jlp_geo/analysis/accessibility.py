@@ -175,12 +175,11 @@ def _lonlat(network: WalkNetwork) -> tuple[np.ndarray, np.ndarray]:
     return transform_xy(network.x, network.y, network.crs, get_settings().storage_crs)
 
 
-def _hex_layer(network: WalkNetwork, weights: np.ndarray, covered: dict[str, pd.DataFrame], resolution: int) -> gpd.GeoDataFrame:
+def _hex_layer(lon: np.ndarray, lat: np.ndarray, weights: np.ndarray, covered: dict[str, pd.DataFrame], resolution: int) -> gpd.GeoDataFrame:
     import h3
 
     from h3.api import numpy_int as h3_int
 
-    lon, lat = _lonlat(network)
     # cells as 64-bit integers (one array, not a string per node); equal-length hex strings sort as the integers
     cells = np.fromiter((h3_int.latlng_to_cell(la, lo, resolution) for lo, la in zip(lon, lat)), dtype=np.uint64, count=lon.size)
     table = _share_table(weights, covered, cells)
@@ -378,8 +377,7 @@ def analyse_coverage(
         pop = unweighted(network.n_nodes)
     notes.extend(pop.notes)
 
-    # per-node layer, built in the storage CRS and final column order (no copy of 2 x 21 columns per node
-    # beyond the one finish_layer makes)
+    # per-node layer, built in the storage CRS and final column order on the cost block (not copied)
     lon, lat = _lonlat(network)
     node_cols: dict[str, Any] = {
         "name_zh": None, "name_en": None, "source": network.source, "precision": "surveyed", "uncertainty_m": np.nan,
@@ -400,7 +398,7 @@ def analyse_coverage(
     # aggregation
     whole = _share_table(pop.weights, covered, None)
     whole.index = ["全域 whole area"]
-    by_hex = _hex_layer(network, pop.weights, covered, h3_resolution)
+    by_hex = _hex_layer(lon, lat, pop.weights, covered, h3_resolution)
     by_town = by_cluster = None
     if townships is not None:
         labels = group_nodes(network, townships, "name_zh")

@@ -104,7 +104,7 @@ class NetworkRaster:
         Segment of every directed edge of the network (int32).
     block_ptr, block_seg
         Candidate segments per block of :data:`BLOCK` x :data:`BLOCK` pixels (CSR): every segment within
-        *buffer_m* of a pixel centre of the block (from an STRtree query); ``block_of`` is the block of
+        *buffer_m* of a pixel centre of the block (from the segments' bounding boxes, distances checked); ``block_of`` is the block of
         every entry of ``block_seg``.
     """
 
